@@ -1,0 +1,22 @@
+"""The error types that ``ala`` raises for a user's mistake (never a traceback in the app or CLI)."""
+
+from __future__ import annotations
+
+
+class AlaError(Exception):
+    """Base class of every error caused by a user's input rather than by a bug."""
+
+
+class DataError(AlaError, ValueError):
+    """A data file or frame cannot be used; the message names the file, column and rows."""
+
+
+class ModelFileError(AlaError, ValueError):
+    """A saved model file is not a model, is damaged, or has an unknown format version."""
+
+
+class UnknownConfigurationError(AlaError, KeyError):
+    """A prediction asked for a hardware/software configuration the model never saw."""
+
+    def __str__(self) -> str:  # KeyError would otherwise wrap the message in quotes
+        return str(self.args[0]) if self.args else ""

@@ -1,0 +1,291 @@
+"""``ThroughputModel``: per-configuration fit, predict, save and load (Algorithms 3-5).
+
+Two methods, chosen by name:
+
+``"paper"``
+    Ray et al. faithfully: the parameter database is fitted curve by curve with the paper's
+    initial guess and bounded least squares (Algorithm 2); a multi-output XGBoost per
+    configuration learns (a, b, c) from the seven length features of Algorithm 3; prediction
+    uses the database curve of a benchmarked (ii, oo) and the learned curve otherwise
+    (Algorithm 5).
+``"default"``
+    The same database-or-learned structure, but every curve (benchmarked or not) is a saturation
+    curve fitted to measured points and to a physical latency prior corrected by the measured
+    residuals of neighbouring lengths (:mod:`ala.prior`). Better at unseen lengths and at batch
+    sizes beyond those measured, and still explainable as one curve per (ii, oo).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import xgboost as xgb
+
+from ala.curves import build_database, fit_projection, saturation
+from ala.data import Benchmarks, config_labels
+from ala.errors import DataError, ModelFileError, UnknownConfigurationError
+from ala.prior import PRIOR_WEIGHT, PriorLearner
+
+Array = npt.NDArray[np.float64]
+
+FORMAT = "ala.throughput-model"
+FORMAT_VERSION = 1
+METHODS = ("default", "paper")
+PARAMS = ("a", "b", "c")
+
+
+def param_features(ii: npt.ArrayLike, oo: npt.ArrayLike) -> Array:
+    """Algorithm 3's features: ii, oo, log(1+ii), log(1+oo), log(1+ii/oo), ii/(oo+1), ii/(ii+1)."""
+    ii, oo = np.asarray(ii, float), np.asarray(oo, float)
+    return np.column_stack([ii, oo, np.log1p(ii), np.log1p(oo), np.log1p(ii / oo),
+                            ii / (oo + 1), ii / (ii + 1)])
+
+
+class PaperLearner:
+    """Multi-output XGBoost from Algorithm 3's features to (a, b, c), for one configuration."""
+
+    def __init__(self, booster: xgb.Booster) -> None:
+        self.booster = booster
+
+    @classmethod
+    def fit(cls, database: pd.DataFrame, seed: int, n_estimators: int) -> PaperLearner:
+        usable = database[database["status"] != "failed"]
+        reg = xgb.XGBRegressor(n_estimators=n_estimators, random_state=seed, n_jobs=1,
+                               tree_method="hist", multi_strategy="one_output_per_tree")
+        reg.fit(param_features(usable["ii"], usable["oo"]), usable[list(PARAMS)].to_numpy(float))
+        return cls(reg.get_booster())
+
+    def curves(self, ii: Array, oo: Array) -> Array:
+        params = np.asarray(self.booster.inplace_predict(param_features(ii, oo)), float)
+        return np.maximum(params.reshape(len(ii), 3), 0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"xgboost": json.loads(bytes(self.booster.save_raw(raw_format="json")))}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PaperLearner:
+        booster = xgb.Booster()
+        booster.load_model(bytearray(json.dumps(data["xgboost"]).encode()))
+        return cls(booster)
+
+
+def anchor_curves(learner: PriorLearner, ii: Array, oo: Array,
+                  measured: npt.NDArray[np.bool_] | None = None) -> Array:
+    """Fit saturation curves to the prior's anchor points; returns (n, 3) parameters.
+
+    ``measured[i, j]`` marks grid points that are measurements (full weight); the others are
+    prior-derived and get :data:`ala.prior.PRIOR_WEIGHT`.
+    """
+    targets = learner.anchor_points(ii, oo)
+    weight = np.full(targets.shape, PRIOR_WEIGHT)
+    if measured is not None:
+        weight[measured] = 1.0
+    bb = np.broadcast_to(learner.grid, targets.shape)
+    fits = fit_projection(bb, targets, weight / targets**2)
+    return np.column_stack([fits.a, fits.b, fits.c])
+
+
+class ThroughputModel:
+    """Predict throughput for (configuration, ii, oo, bb) from benchmark data.
+
+    Parameters
+    ----------
+    method
+        ``"default"`` or ``"paper"`` (see the module docstring).
+    config_columns
+        Columns identifying a configuration; default: those found by the loader.
+    seed
+        Seed of the XGBoost models (method ``paper``).
+    n_estimators
+        Trees per XGBoost model (method ``paper``).
+    """
+
+    def __init__(self, method: str = "default", config_columns: Sequence[str] | None = None,
+                 seed: int = 0, n_estimators: int = 100) -> None:
+        self.method = method
+        self.config_columns = config_columns
+        self.seed = seed
+        self.n_estimators = n_estimators
+
+    # ----------------------------------------------------------------- fitting
+    def fit(self, data: Benchmarks | pd.DataFrame) -> ThroughputModel:
+        """Build the parameter database and one parameter learner per configuration."""
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}; choose one of {METHODS}")
+        frame, cols = _frame_and_config(data, self.config_columns)
+        self.config_columns_ = cols
+        self.column_map_ = dict(data.report.column_map) if isinstance(data, Benchmarks) else {}
+        labels = config_labels(frame, cols)
+        self.configs_: dict[str, tuple[str, ...]] = {}
+        self.learners_: dict[str, PaperLearner | PriorLearner] = {}
+        if self.method == "paper":
+            self.database_ = build_database(frame, cols, solver="scipy", weighting="none")
+            db_labels = config_labels(self.database_, cols)
+            for label, rows in self.database_.groupby(db_labels, sort=False):
+                self.configs_[str(label)] = tuple(str(v) for v in rows.iloc[0][list(cols)])
+                self.learners_[str(label)] = PaperLearner.fit(rows, self.seed, self.n_estimators)
+        else:
+            for label, rows in frame.groupby(labels, sort=False):
+                self.configs_[str(label)] = tuple(str(v) for v in rows.iloc[0][list(cols)])
+                self.learners_[str(label)] = PriorLearner.fit(rows)
+            self.database_ = build_database(frame, cols, solver=self._fit_default_curves)
+        self.database_.insert(0, "config", config_labels(self.database_, cols))
+        return self
+
+    def _fit_default_curves(self, groups: pd.DataFrame, bb: Array, y: Array) -> Array:
+        params = np.empty((len(groups), 3))
+        labels = config_labels(groups, self.config_columns_)
+        for label, idx in groups.groupby(labels, sort=False).indices.items():
+            learner = self.learners_[str(label)]
+            assert isinstance(learner, PriorLearner)
+            measured = np.isclose(learner.grid[None, :, None], bb[idx][:, None, :]).any(-1)
+            params[idx] = anchor_curves(learner, groups["ii"].to_numpy(float)[idx],
+                                        groups["oo"].to_numpy(float)[idx], measured)
+        return params
+
+    # -------------------------------------------------------------- predicting
+    def curves(self, queries: pd.DataFrame) -> pd.DataFrame:
+        """Saturation-curve parameters for each row of ``queries`` (configuration, ii, oo).
+
+        Returns a frame aligned with ``queries`` with ``config``, ``a, b, c`` and ``source``:
+        ``database`` for a benchmarked (ii, oo) of that configuration, ``learned`` otherwise.
+
+        Raises
+        ------
+        UnknownConfigurationError
+            If a row names a configuration that was not in the training data.
+        """
+        self._check_fitted()
+        cols = list(self.config_columns_)
+        missing = [c for c in [*cols, "ii", "oo"] if c not in queries.columns]
+        if missing:
+            raise DataError(f"queries lack column(s) {missing}; the model was fitted on "
+                            f"configuration columns {cols} plus ii, oo, bb")
+        keys = pd.DataFrame({"config": config_labels(queries, cols).to_numpy(),
+                             "ii": queries["ii"].to_numpy(float),
+                             "oo": queries["oo"].to_numpy(float)})
+        unknown = sorted(set(keys["config"]) - set(self.configs_))
+        if unknown:
+            raise UnknownConfigurationError(
+                f"configuration {unknown[0]!r} was never benchmarked"
+                f"{f' (and {len(unknown) - 1} more)' if len(unknown) > 1 else ''}; "
+                f"known configurations over {' / '.join(cols) or 'none'} include: "
+                f"{'; '.join(list(self.configs_)[:5])}")
+        unique = keys.drop_duplicates(ignore_index=True)
+        usable_db = self.database_[self.database_["status"] != "failed"]
+        found = unique.merge(usable_db[["config", "ii", "oo", *PARAMS]],
+                             on=["config", "ii", "oo"], how="left")
+        found["source"] = np.where(found["a"].notna(), "database", "learned")
+        params = found[list(PARAMS)].to_numpy(float)
+        todo = np.isnan(params[:, 0])
+        for label, idx in found[todo].groupby("config", sort=False).indices.items():
+            rows = np.flatnonzero(todo)[idx]
+            learner = self.learners_[str(label)]
+            ii, oo = found["ii"].to_numpy(float)[rows], found["oo"].to_numpy(float)[rows]
+            params[rows] = (learner.curves(ii, oo) if isinstance(learner, PaperLearner)
+                            else anchor_curves(learner, ii, oo))
+        found[list(PARAMS)] = params
+        return keys.merge(found, on=["config", "ii", "oo"], how="left")
+
+    def predict(self, queries: pd.DataFrame) -> pd.DataFrame:
+        """Predicted throughput for each query row (configuration, ii, oo, bb).
+
+        Returns a copy of ``queries`` in the same order with ``thpt_pred`` (tokens/s),
+        ``source`` and the curve parameters ``a, b, c`` added.
+        """
+        if "bb" not in queries.columns:
+            raise DataError("queries lack column 'bb' (batch size)")
+        params = self.curves(queries)
+        out = queries.copy()
+        out["thpt_pred"] = saturation(queries["bb"].to_numpy(float), params["a"].to_numpy(),
+                                      params["b"].to_numpy(), params["c"].to_numpy())
+        out["source"] = params["source"].to_numpy()
+        for p in PARAMS:
+            out[p] = params[p].to_numpy()
+        return out
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "database_"):
+            raise RuntimeError("call fit() or ThroughputModel.load() first")
+
+    # ------------------------------------------------------------- persistence
+    def to_dict(self) -> dict[str, Any]:
+        """The model as one JSON-ready document (XGBoost boosters in their own JSON format)."""
+        self._check_fitted()
+        return {
+            "format": FORMAT, "version": FORMAT_VERSION, "method": self.method,
+            "settings": {"seed": self.seed, "n_estimators": self.n_estimators},
+            "config_columns": list(self.config_columns_), "column_map": self.column_map_,
+            "database": {c: self.database_[c].tolist() for c in self.database_.columns},
+            "configs": [{"label": label, "values": list(values),
+                         "learner": self.learners_[label].to_dict()}
+                        for label, values in self.configs_.items()],
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model to one JSON file."""
+        Path(path).write_text(json.dumps(self.to_dict()))
+
+    @classmethod
+    def from_dict(cls, doc: Any, source: str = "<dict>") -> ThroughputModel:
+        """Rebuild a model from :meth:`to_dict`'s document; never unpickles anything."""
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise ModelFileError(f"{source}: not an ala throughput model file "
+                                 f"(expected \"format\": \"{FORMAT}\")")
+        if doc.get("version") != FORMAT_VERSION:
+            raise ModelFileError(f"{source}: model format version {doc.get('version')!r} is not "
+                                 f"supported (this ala reads version {FORMAT_VERSION}); refit "
+                                 "the model with this version")
+        try:
+            model = cls(method=doc["method"], config_columns=doc["config_columns"],
+                        **doc["settings"])
+            model.config_columns_ = tuple(doc["config_columns"])
+            model.column_map_ = dict(doc["column_map"])
+            model.database_ = pd.DataFrame(doc["database"])
+            learner_cls = PaperLearner if model.method == "paper" else PriorLearner
+            model.configs_ = {c["label"]: tuple(c["values"]) for c in doc["configs"]}
+            model.learners_ = {c["label"]: learner_cls.from_dict(c["learner"])
+                               for c in doc["configs"]}
+        except (KeyError, TypeError, ValueError, xgb.core.XGBoostError) as exc:
+            raise ModelFileError(f"{source}: damaged model file ({type(exc).__name__}: "
+                                 f"{exc})") from None
+        return model
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> ThroughputModel:
+        """Read a model saved by :meth:`save`."""
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ModelFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        except UnicodeDecodeError:
+            raise ModelFileError(f"{path}: not an ala model file (not UTF-8 text)") from None
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ModelFileError(f"{path}: not an ala model file (invalid JSON: {exc})") from None
+        return cls.from_dict(doc, source=str(path))
+
+
+def _frame_and_config(data: Benchmarks | pd.DataFrame,
+                      config_columns: Sequence[str] | None) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    if isinstance(data, Benchmarks):
+        frame, cols = data.frame, data.config_columns
+    else:
+        frame, cols = data, ()
+    if config_columns is not None:
+        cols = tuple(config_columns)
+    missing = [c for c in [*cols, "ii", "oo", "bb", "thpt"] if c not in frame.columns]
+    if missing:
+        raise DataError(f"training data lacks column(s) {missing}")
+    frame = frame.copy()
+    for c in cols:
+        frame[c] = frame[c].astype(str)
+    return frame, tuple(cols)

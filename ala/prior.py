@@ -1,0 +1,117 @@
+"""The default method's learner: a physical latency prior corrected by measured residuals.
+
+For one configuration, the latency of a static batch is modelled as
+
+    latency = t0 + p * bb * ii + oo * (d0 + d1 * bb + d2 * bb * (ii + oo / 2))
+
+(fixed overhead; prefill work proportional to the prompt tokens of the batch; per decode step a
+weight-loading cost, a per-sequence cost and an attention cost growing with the context). All
+five coefficients are fitted non-negative (:func:`scipy.optimize.nnls`) on latency derived from
+throughput, ``latency = bb * (ii + oo) / thpt``, weighted for relative error. The prior alone
+interpolates and extrapolates (ii, oo, bb) with physically sensible shapes.
+
+What the prior misses is kept as a multiplicative residual ``r = thpt / prior`` at every
+measured point. For a benchmarked (ii, oo) the residual at an unmeasured batch size is the one at
+the nearest measured batch size; for an unseen (ii, oo) it is an inverse-distance-weighted mean
+of the benchmarked lengths' residuals in (log ii, log oo). Every prediction is finally expressed
+as a saturation curve ``c - a * exp(-b * bb)`` fitted to measured points and these corrected
+prior values on the configuration's batch grid, so each answer can be drawn and explained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.optimize import nnls
+
+Array = npt.NDArray[np.float64]
+
+# Weight of a prior-derived point relative to a measured one in the curve fit.
+PRIOR_WEIGHT = 0.5
+IDW_POWER = 2.0
+
+
+def latency_features(ii: npt.ArrayLike, oo: npt.ArrayLike, bb: npt.ArrayLike) -> Array:
+    """Design matrix of the latency model: the inputs broadcast, features on the last axis."""
+    ii, oo, bb = np.broadcast_arrays(*(np.asarray(x, float) for x in (ii, oo, bb)))
+    return np.stack([np.ones_like(ii), bb * ii, oo, bb * oo, bb * oo * (ii + oo / 2)], axis=-1)
+
+
+def fit_latency(ii: Array, oo: Array, bb: Array, thpt: Array) -> Array:
+    """Non-negative latency coefficients for one configuration (relative-error weighted)."""
+    latency = bb * (ii + oo) / thpt
+    x = latency_features(ii, oo, bb) / latency[:, None]
+    scale = np.maximum(np.abs(x).max(axis=0), 1e-300)
+    coef, _ = nnls(x / scale, np.ones_like(latency))
+    if not np.any(coef > 0):  # degenerate data: fall back to a constant-latency model
+        coef = np.zeros(x.shape[1])
+        coef[0] = float(np.median(latency)) * scale[0]
+    return coef / scale
+
+
+def prior_throughput(coef: Array, ii: npt.ArrayLike, oo: npt.ArrayLike,
+                     bb: npt.ArrayLike) -> Array:
+    """Throughput predicted by the latency prior."""
+    ii, oo, bb = (np.asarray(x, float) for x in (ii, oo, bb))
+    latency = latency_features(ii, oo, bb) @ coef
+    return bb * (ii + oo) / np.maximum(latency, 1e-12)
+
+
+@dataclass(frozen=True, slots=True)
+class PriorLearner:
+    """The fitted prior of one configuration and its residual table.
+
+    ``residuals[i, j]`` is ``log(thpt / prior)`` for benchmarked length ``pairs[i]`` at
+    ``grid[j]``, filled from the nearest measured batch size where not measured.
+    """
+
+    coef: Array
+    pairs: Array  # (n_pairs, 2): ii, oo
+    grid: Array  # (n_grid,): batch sizes at which curves are anchored
+    residuals: Array  # (n_pairs, n_grid)
+
+    @classmethod
+    def fit(cls, frame: pd.DataFrame) -> PriorLearner:
+        ii, oo, bb, thpt = (frame[c].to_numpy(float) for c in ("ii", "oo", "bb", "thpt"))
+        coef = fit_latency(ii, oo, bb, thpt)
+        log_r = np.log(thpt / prior_throughput(coef, ii, oo, bb))
+        measured = np.unique(bb)
+        grid = np.unique(np.concatenate([measured, [2 * measured.max()]]))
+        pair_codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([ii, oo]))
+        pair_arr = np.array(list(pairs), float).reshape(-1, 2)
+        residuals = np.empty((len(pair_arr), grid.size))
+        log_grid = np.log(grid)
+        for k in range(len(pair_arr)):
+            rows = pair_codes == k
+            # nearest measured batch size of this length, in log space
+            dist = np.abs(log_grid[:, None] - np.log(bb[rows])[None, :])
+            residuals[k] = log_r[rows][np.argmin(dist, axis=1)]
+        return cls(coef=coef, pairs=pair_arr, grid=grid, residuals=residuals)
+
+    def anchor_points(self, ii: Array, oo: Array) -> Array:
+        """Corrected prior throughput on ``grid`` for each queried length: shape (n, n_grid)."""
+        q = np.log(np.column_stack([ii, oo]))
+        p = np.log(self.pairs)
+        dist = np.sqrt(((q[:, None, :] - p[None, :, :]) ** 2).sum(-1))
+        exact = dist < 1e-12
+        weight = np.where(exact, 1e12, 1.0 / np.maximum(dist, 1e-12) ** IDW_POWER)
+        weight /= weight.sum(1, keepdims=True)
+        log_r = weight @ self.residuals
+        return prior_throughput(self.coef, ii[:, None], oo[:, None], self.grid[None, :]) \
+            * np.exp(log_r)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"coef": self.coef.tolist(), "pairs": self.pairs.tolist(),
+                "grid": self.grid.tolist(), "residuals": self.residuals.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PriorLearner:
+        return cls(coef=np.asarray(data["coef"], float),
+                   pairs=np.asarray(data["pairs"], float).reshape(-1, 2),
+                   grid=np.asarray(data["grid"], float),
+                   residuals=np.asarray(data["residuals"], float).reshape(
+                       -1, len(data["grid"])))

@@ -126,12 +126,23 @@ class Benchmarks:
 
 @dataclass(frozen=True, slots=True)
 class RawTable:
-    """A CSV read as text cells, before any column is interpreted."""
+    """A CSV read as text cells, before any column is interpreted.
+
+    The frame's index is the spreadsheet row number of each record (header = row 1).
+    ``ragged`` lists rows with more fields than the header; they are not in the frame.
+    """
 
     frame: pd.DataFrame
     name: str
     delimiter: str
     encoding: str
+    ragged: tuple[int, ...] = ()
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, name: str | None) -> RawTable:
+        cells = frame.astype(str).reset_index(drop=True)
+        cells.index = cells.index + 2
+        return cls(cells, name or "<frame>", ",", "-")
 
 
 def _read_bytes(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes) -> tuple[bytes, str]:
@@ -200,16 +211,34 @@ def read_table(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes,
         raise DataError(f"{name}: the file is empty; it needs a header row and data rows")
     text, encoding = _decode(raw, name)
     delimiter = _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
+    records: list[list[str]] = []
+    rows: list[int] = []
+    ragged: list[int] = []
+    header: list[str] | None = None
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
-                            skipinitialspace=True, skip_blank_lines=True, engine="python")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as exc:
-        raise DataError(f"{name}: cannot parse as a '{delimiter}'-separated table "
-                        f"({str(exc).splitlines()[0]})") from None
-    if frame.shape[1] == 0:
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue
+            if header is None:
+                header = [cell.strip() for cell in record]
+            elif len(record) > len(header):
+                ragged.append(reader.line_num)
+            else:
+                records.append(record + [""] * (len(header) - len(record)))
+                rows.append(reader.line_num)
+    except csv.Error as exc:
+        raise DataError(f"{name}: cannot parse as a '{delimiter}'-separated table near row "
+                        f"{reader.line_num} ({exc})") from None
+    if not header:
         raise DataError(f"{name}: no columns found; the first line must be a header row")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return RawTable(frame=frame, name=name, delimiter=delimiter, encoding=encoding)
+    header = [h or f"column_{i + 1}" for i, h in enumerate(header)]
+    if len(set(header)) < len(header):
+        dupes = sorted({h for h in header if header.count(h) > 1})
+        raise DataError(f"{name}: the header repeats column name(s) {dupes}; rename them")
+    frame = pd.DataFrame(records, columns=header, index=pd.Index(rows, dtype="int64"), dtype=str)
+    return RawTable(frame=frame, name=name, delimiter=delimiter, encoding=encoding,
+                    ragged=tuple(ragged))
 
 
 def resolve_columns(columns: Sequence[str], aliases: Mapping[str, Sequence[str]],
@@ -249,7 +278,7 @@ def coerce_positive(raw: pd.Series, column: str, *, integer: bool = False,
     text = raw.astype(str).str.strip()
     values = pd.to_numeric(text.str.replace(",", "", regex=False).str.replace("_", "", regex=False),
                            errors="coerce")
-    row_no = raw.index.to_numpy() + 2
+    row_no = raw.index.to_numpy()
     problems: list[DroppedRows] = []
     missing = text.isin(["", "nan", "NaN", "NA", "N/A", "null", "None", "-"]).to_numpy()
     nonnum = values.isna().to_numpy() & ~missing
@@ -303,12 +332,12 @@ def load_benchmarks(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes
         For a file that cannot be used at all, or bad rows with ``on_bad_rows="raise"``.
     """
     if isinstance(source, pd.DataFrame):
-        table = RawTable(source.astype(str).reset_index(drop=True), name or "<frame>", ",", "-")
+        table = RawTable.from_frame(source, name)
     else:
         table = read_table(source, name)
     name = table.name
     raw = table.frame
-    if raw.empty:
+    if raw.empty and not table.ragged:
         raise DataError(f"{name}: the file has a header but no data rows")
     found = resolve_columns(list(raw.columns), ALIASES, columns)
     if BOTH_LENGTHS in found:
@@ -329,12 +358,14 @@ def load_benchmarks(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes
     chosen_config = _choose_config_columns(raw.columns, found, config_columns, name)
     out = pd.DataFrame(index=raw.index)
     problems: list[DroppedRows] = []
+    if table.ragged:
+        problems.append(DroppedRows("more fields than the header", None, table.ragged))
     for col in chosen_config:
-        values = raw[found.get(col, col)].astype(str).str.strip()
+        values = canonical_text(raw[found.get(col, col)])
         bad = values.eq("").to_numpy()
         if bad.any():
             problems.append(DroppedRows("missing value", col,
-                                        tuple(int(r) + 2 for r in raw.index[bad])))
+                                        tuple(int(r) for r in raw.index[bad])))
         out[col] = values
     for col in REQUIRED:
         values, bad_rows = coerce_positive(raw[found[col]], col)
@@ -344,9 +375,10 @@ def load_benchmarks(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes
     for col in raw.columns:
         if col not in used and col not in chosen_config:
             out[col] = raw[col]
-    out["source_row"] = raw.index.to_numpy() + 2
+    out["source_row"] = raw.index.to_numpy()
 
     bad_row_numbers = sorted({r for p in problems for r in p.rows})
+    rows_read = len(raw) + len(table.ragged)
     if bad_row_numbers and on_bad_rows == "raise":
         raise DataError(f"{name}: " + "; ".join(p.describe() for p in problems))
     kept = out[~out["source_row"].isin(bad_row_numbers)]
@@ -362,7 +394,7 @@ def load_benchmarks(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes
     if kept["ii"].nunique() * kept["oo"].nunique() == 1:
         notes.append("only one (ii, oo) length: predictions at other lengths are extrapolation")
     report = LoadReport(
-        source=name, rows_read=len(raw), rows_kept=len(kept),
+        source=name, rows_read=rows_read, rows_kept=len(kept),
         column_map={k: v for k, v in found.items() if k in REQUIRED or k in chosen_config},
         config_columns=tuple(chosen_config), delimiter=table.delimiter, encoding=table.encoding,
         dropped=tuple(problems), repeats_merged=merged, notes=tuple(notes))
@@ -410,3 +442,71 @@ def sample_dataset_path() -> Path:
     """The bundled LLM-Inference-Bench results (BSD-3-Clause, see its SOURCE.md)."""
     return Path(__file__).resolve().parent.parent / "assets" / "data" / "llm-inference-bench" \
         / "All_results.csv"
+
+
+def load_queries(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes | pd.DataFrame,
+                 config_columns: Sequence[str],
+                 column_map: Mapping[str, str] | None = None,
+                 name: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read prediction queries: configuration columns plus ii, oo, bb.
+
+    Columns may be spelled canonically, by any alias, or as in the training file
+    (``column_map``: canonical -> training column). Every row is kept in order, so a row with
+    an unusable value is an error rather than a dropped row.
+
+    Returns
+    -------
+    (raw, canonical)
+        The file as read (text cells, original columns) and the canonical frame, row-aligned.
+
+    Raises
+    ------
+    DataError
+        Naming the missing column, or the column and rows with unusable values.
+    """
+    if isinstance(source, pd.DataFrame):
+        table = RawTable.from_frame(source, name)
+    else:
+        table = read_table(source, name)
+    raw, name = table.frame, table.name
+    if table.ragged:
+        raise DataError(f"{name}: rows {list(table.ragged[:8])} have more fields than the header")
+    if raw.empty:
+        raise DataError(f"{name}: the file has a header but no query rows")
+    aliases = {**ALIASES, **{c: (c,) for c in config_columns if c not in ALIASES}}
+    found = resolve_columns(list(raw.columns), aliases)
+    # Spellings of the training file win (one training column may hold both ii and oo).
+    by_norm = {normalise_name(c): c for c in raw.columns}
+    for key, col in (column_map or {}).items():
+        if normalise_name(col) in by_norm:
+            found[key] = by_norm[normalise_name(col)]
+    if BOTH_LENGTHS in found:
+        for key in ("ii", "oo"):
+            found.setdefault(key, found[BOTH_LENGTHS])
+    missing = [c for c in [*config_columns, "ii", "oo", "bb"] if c not in found]
+    if missing:
+        raise DataError(f"{name}: missing column(s) {', '.join(repr(m) for m in missing)}; "
+                        f"queries need the configuration columns {list(config_columns)} and "
+                        f"ii, oo, bb. Found: {', '.join(repr(c) for c in raw.columns)}")
+    canonical = pd.DataFrame(index=raw.index)
+    problems: list[DroppedRows] = []
+    for col in config_columns:
+        canonical[col] = canonical_text(raw[found[col]])
+    for col in ("ii", "oo", "bb"):
+        values, bad = coerce_positive(raw[found[col]], col)
+        canonical[col] = values.astype(float)
+        problems += bad
+    if problems:
+        raise DataError(f"{name}: " + "; ".join(p.describe() for p in problems)
+                        + ". Every query row needs positive numbers in ii, oo and bb.")
+    return raw, canonical
+
+
+def canonical_text(values: pd.Series) -> pd.Series:
+    """Configuration values as stripped text, with integral numbers written without '.0'."""
+    text = values.astype(str).str.strip()
+    number = pd.to_numeric(text, errors="coerce")
+    filled = number.fillna(0.5)
+    integral = np.isfinite(filled) & (filled % 1 == 0) & (filled.abs() < 1e15)
+    text = text.where(~integral, number.where(integral, 0).astype("int64").astype(str))
+    return text

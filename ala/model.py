@@ -183,7 +183,7 @@ class ThroughputModel:
         found = unique.merge(usable_db[["config", "ii", "oo", *PARAMS]],
                              on=["config", "ii", "oo"], how="left")
         found["source"] = np.where(found["a"].notna(), "database", "learned")
-        params = found[list(PARAMS)].to_numpy(float)
+        params = found[list(PARAMS)].to_numpy(float, copy=True)
         todo = np.isnan(params[:, 0])
         for label, idx in found[todo].groupby("config", sort=False).indices.items():
             rows = np.flatnonzero(todo)[idx]

@@ -1,0 +1,7 @@
+"""``python -m ala`` runs the command line."""
+
+import sys
+
+from ala.cli import main
+
+sys.exit(main())

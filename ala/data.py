@@ -272,8 +272,7 @@ def resolve_columns(columns: Sequence[str], aliases: Mapping[str, Sequence[str]]
     return found
 
 
-def coerce_positive(raw: pd.Series, column: str, *, integer: bool = False,
-                    allow_zero: bool = False) -> tuple[pd.Series, list[DroppedRows]]:
+def coerce_positive(raw: pd.Series, column: str, *, allow_zero: bool = False) -> tuple[pd.Series, list[DroppedRows]]:
     """Parse a text column as finite positive numbers; return the values and the bad rows."""
     text = raw.astype(str).str.strip()
     values = pd.to_numeric(text.str.replace(",", "", regex=False).str.replace("_", "", regex=False),
@@ -285,11 +284,9 @@ def coerce_positive(raw: pd.Series, column: str, *, integer: bool = False,
     nonfinite = ~np.isfinite(values.fillna(0).to_numpy(dtype=float))
     vals = values.fillna(1).to_numpy(dtype=float)
     bad_sign = ((vals < 0) if allow_zero else (vals <= 0)) & ~nonfinite
-    fractional = (integer & (np.abs(vals - np.round(vals)) > 1e-9)) & ~nonfinite & ~bad_sign
     limit = "negative" if allow_zero else "zero or negative"
     for mask, reason in ((missing, "missing value"), (nonnum, "non-numeric value"),
-                         (nonfinite, "infinite value"), (bad_sign, f"{limit} value"),
-                         (fractional, "non-integer value")):
+                         (nonfinite, "infinite value"), (bad_sign, f"{limit} value")):
         if mask.any():
             problems.append(DroppedRows(reason, column, tuple(int(r) for r in row_no[mask])))
     return values, problems

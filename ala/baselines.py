@@ -51,8 +51,9 @@ class PerConfigRegressor:
         Seed passed to ``make``.
     """
 
-    def __init__(self, make: Callable[[int], Any], config_columns: Sequence[str] | None = None,
-                 seed: int = 0) -> None:
+    def __init__(
+        self, make: Callable[[int], Any], config_columns: Sequence[str] | None = None, seed: int = 0
+    ) -> None:
         self.make = make
         self.config_columns = config_columns
         self.seed = seed
@@ -63,7 +64,8 @@ class PerConfigRegressor:
         self.models_: dict[str, Any] = {}
         for label, rows in frame.groupby(config_labels(frame, cols), sort=False):
             self.models_[str(label)] = self.make(self.seed).fit(
-                rows[FEATURES].to_numpy(float), rows["thpt"].to_numpy(float))
+                rows[FEATURES].to_numpy(float), rows["thpt"].to_numpy(float)
+            )
         return self
 
     def predict(self, queries: pd.DataFrame) -> pd.DataFrame:
@@ -93,8 +95,9 @@ BASELINES: dict[str, Callable[[int], Any]] = {
 METHOD_NAMES = ("default", "paper", *BASELINES)
 
 
-def make_method(name: str, config_columns: Sequence[str] | None = None,
-                seed: int = 0) -> ThroughputModel | PerConfigRegressor:
+def make_method(
+    name: str, config_columns: Sequence[str] | None = None, seed: int = 0
+) -> ThroughputModel | PerConfigRegressor:
     """An unfitted estimator for any method name in :data:`METHOD_NAMES`."""
     if name in ("default", "paper"):
         return ThroughputModel(name, config_columns=config_columns, seed=seed)

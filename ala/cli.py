@@ -12,8 +12,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
-
 from ala.baselines import METHOD_NAMES
 from ala.data import load_benchmarks, load_queries
 from ala.errors import AlaError
@@ -38,9 +36,12 @@ def _csv_list(text: str | None) -> list[str] | None:
 
 
 def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    data = load_benchmarks(args.data, columns=_mapping(args.map),
-                           config_columns=_csv_list(args.config_columns),
-                           duplicates=args.duplicates)
+    data = load_benchmarks(
+        args.data,
+        columns=_mapping(args.map),
+        config_columns=_csv_list(args.config_columns),
+        duplicates=args.duplicates,
+    )
     print(data.report.summary(), file=sys.stderr)
     return data
 
@@ -50,9 +51,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
     model = ThroughputModel(args.method, seed=args.seed).fit(data)
     model.save(args.output)
     status = model.database_["status"].value_counts().to_dict()
-    print(f"fitted {len(model.configs_)} configurations, {len(model.database_)} curves "
-          f"({', '.join(f'{v} {k}' for k, v in status.items())}) with method "
-          f"'{args.method}'; saved to {args.output}", file=sys.stderr)
+    print(
+        f"fitted {len(model.configs_)} configurations, {len(model.database_)} curves "
+        f"({', '.join(f'{v} {k}' for k, v in status.items())}) with method "
+        f"'{args.method}'; saved to {args.output}",
+        file=sys.stderr,
+    )
     if args.database:
         model.database_.to_csv(args.database, index=False)
         print(f"parameter database written to {args.database}", file=sys.stderr)
@@ -77,12 +81,24 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     data = _load(args)
     methods = _csv_list(args.methods) or list(METHOD_NAMES)
-    result = evaluate(data, methods=methods, protocols=args.protocol or list(PAPER_PROTOCOLS),
-                      k=args.k, seed=args.seed)
+    result = evaluate(
+        data,
+        methods=methods,
+        protocols=args.protocol or list(PAPER_PROTOCOLS),
+        k=args.k,
+        seed=args.seed,
+    )
     table = result.summary()
     if args.json:
-        print(json.dumps({"summary": table.to_dict(orient="records"),
-                          "skipped": result.skipped.to_dict(orient="records")}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "summary": table.to_dict(orient="records"),
+                    "skipped": result.skipped.to_dict(orient="records"),
+                },
+                indent=2,
+            )
+        )
     else:
         print(format_summary(table))
     if args.errors:
@@ -96,12 +112,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     def data_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("data", type=Path, help="benchmark CSV (ii, oo, bb, thpt + configuration)")
-        p.add_argument("--map", action="append", metavar="CANONICAL=COLUMN",
-                       help="column mapping, repeatable, e.g. --map thpt=tok_per_s")
-        p.add_argument("--config-columns", metavar="A,B",
-                       help="columns that identify a configuration (default: all recognised)")
-        p.add_argument("--duplicates", choices=["mean", "keep"], default="mean",
-                       help="average repeated measurements (default) or keep them")
+        p.add_argument(
+            "--map",
+            action="append",
+            metavar="CANONICAL=COLUMN",
+            help="column mapping, repeatable, e.g. --map thpt=tok_per_s",
+        )
+        p.add_argument(
+            "--config-columns",
+            metavar="A,B",
+            help="columns that identify a configuration (default: all recognised)",
+        )
+        p.add_argument(
+            "--duplicates",
+            choices=["mean", "keep"],
+            default="mean",
+            help="average repeated measurements (default) or keep them",
+        )
         p.add_argument("--seed", type=int, default=0)
 
     fit = sub.add_parser("fit", help="fit a throughput model and save it as JSON")
@@ -119,10 +146,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="compare methods under hold-out protocols")
     data_args(ev)
-    ev.add_argument("--protocol", action="append", choices=PROTOCOLS,
-                    help=f"repeatable (default: {', '.join(PAPER_PROTOCOLS)})")
-    ev.add_argument("--methods", metavar="M1,M2",
-                    help=f"comma-separated from {', '.join(METHOD_NAMES)} (default: all)")
+    ev.add_argument(
+        "--protocol",
+        action="append",
+        choices=PROTOCOLS,
+        help=f"repeatable (default: {', '.join(PAPER_PROTOCOLS)})",
+    )
+    ev.add_argument(
+        "--methods",
+        metavar="M1,M2",
+        help=f"comma-separated from {', '.join(METHOD_NAMES)} (default: all)",
+    )
     ev.add_argument("--k", type=int, default=5, help="folds of the kfold protocol")
     ev.add_argument("--json", action="store_true", help="print machine-readable JSON")
     ev.add_argument("--errors", type=Path, help="write per-row errors to this CSV")

@@ -38,15 +38,29 @@ _COARSE = np.geomspace(B_MIN, B_MAX, 96)
 _FINE_STEPS = np.linspace(0.0, 1.0, 17)[:, None]
 _REFINEMENTS = 3
 
-DATABASE_COLUMNS = ("ii", "oo", "a", "b", "c", "n_points", "n_batches", "bb_min", "bb_max",
-                    "r2", "mape", "knee", "status", "message")
+DATABASE_COLUMNS = (
+    "ii",
+    "oo",
+    "a",
+    "b",
+    "c",
+    "n_points",
+    "n_batches",
+    "bb_min",
+    "bb_max",
+    "r2",
+    "mape",
+    "knee",
+    "status",
+    "message",
+)
 
 
-def saturation(bb: npt.ArrayLike, a: npt.ArrayLike, b: npt.ArrayLike,
-               c: npt.ArrayLike) -> Array:
+def saturation(bb: npt.ArrayLike, a: npt.ArrayLike, b: npt.ArrayLike, c: npt.ArrayLike) -> Array:
     """Algorithm 1: throughput at batch size ``bb`` for curve parameters ``(a, b, c)``."""
     return np.asarray(c, float) - np.asarray(a, float) * np.exp(
-        -np.asarray(b, float) * np.asarray(bb, float))
+        -np.asarray(b, float) * np.asarray(bb, float)
+    )
 
 
 def knee(a: npt.ArrayLike, b: npt.ArrayLike, c: npt.ArrayLike, level: float = 0.9) -> Array:
@@ -151,8 +165,9 @@ def fit_scipy(bb: Array, y: Array) -> tuple[float, float, float, str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         try:
-            sol = least_squares(resid, x0, bounds=([0.0, 0.0, 0.0], [np.inf, np.inf, np.inf]),
-                                method="trf")
+            sol = least_squares(
+                resid, x0, bounds=([0.0, 0.0, 0.0], [np.inf, np.inf, np.inf]), method="trf"
+            )
         except (ValueError, np.linalg.LinAlgError) as exc:
             return *x0, f"least_squares failed: {exc}"  # type: ignore[return-value]
     a, b, c = (float(v) for v in sol.x)
@@ -161,8 +176,9 @@ def fit_scipy(bb: Array, y: Array) -> tuple[float, float, float, str]:
     return a, b, c, ""
 
 
-def pad_groups(keys: pd.DataFrame, values: pd.DataFrame,
-               columns: Sequence[str]) -> tuple[pd.DataFrame, list[Array]]:
+def pad_groups(
+    keys: pd.DataFrame, values: pd.DataFrame, columns: Sequence[str]
+) -> tuple[pd.DataFrame, list[Array]]:
     """Stack the rows of each group into padded ``(G, P)`` arrays (NaN padding).
 
     ``keys`` gives the group columns of ``values``; returns the unique groups (in order of
@@ -199,9 +215,12 @@ def diagnostics(bb: Array, y: Array, a: Array, b: Array, c: Array) -> dict[str, 
 CurveSolver = Callable[[pd.DataFrame, Array, Array], Array]
 
 
-def build_database(frame: pd.DataFrame, config_columns: Sequence[str] = (),
-                   solver: Literal["projection", "scipy"] | CurveSolver = "projection",
-                   weighting: Literal["relative", "none"] = "relative") -> pd.DataFrame:
+def build_database(
+    frame: pd.DataFrame,
+    config_columns: Sequence[str] = (),
+    solver: Literal["projection", "scipy"] | CurveSolver = "projection",
+    weighting: Literal["relative", "none"] = "relative",
+) -> pd.DataFrame:
     """Algorithm 2: one saturation curve per (configuration, ii, oo).
 
     Parameters
@@ -249,19 +268,31 @@ def build_database(frame: pd.DataFrame, config_columns: Sequence[str] = (),
         raise ValueError(f"unknown solver {solver!r}; use 'projection' or 'scipy'")
     diag = diagnostics(bb, y, a, b, c)
     status = np.where(messages != "", "failed", np.where(n_batches < 3, "underdetermined", "ok"))
-    messages = np.where((status == "underdetermined") & (messages == ""),
-                        [f"only {n} distinct batch size(s): the curve is not identifiable"
-                         for n in n_batches], messages)
-    db = groups.assign(a=a, b=b, c=c, n_points=n_points, n_batches=n_batches,
-                       bb_min=np.nanmin(bb, 1), bb_max=np.nanmax(bb, 1), **diag,
-                       status=status, message=messages)
+    messages = np.where(
+        (status == "underdetermined") & (messages == ""),
+        [f"only {n} distinct batch size(s): the curve is not identifiable" for n in n_batches],
+        messages,
+    )
+    db = groups.assign(
+        a=a,
+        b=b,
+        c=c,
+        n_points=n_points,
+        n_batches=n_batches,
+        bb_min=np.nanmin(bb, 1),
+        bb_max=np.nanmax(bb, 1),
+        **diag,
+        status=status,
+        message=messages,
+    )
     db["ii"] = db["ii"].astype(float)
     db["oo"] = db["oo"].astype(float)
     return db
 
 
-def curve_residuals(frame: pd.DataFrame, database: pd.DataFrame,
-                    config_columns: Sequence[str] = ()) -> pd.DataFrame:
+def curve_residuals(
+    frame: pd.DataFrame, database: pd.DataFrame, config_columns: Sequence[str] = ()
+) -> pd.DataFrame:
     """Measured points joined to their curve: ``thpt_fit``, ``residual`` and ``ape`` (%)."""
     keys = [*config_columns, "ii", "oo"]
     merged = frame.merge(database[[*keys, "a", "b", "c"]], on=keys, how="left")

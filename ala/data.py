@@ -38,20 +38,66 @@ CONFIG_COLUMNS = ("acc", "acc_count", "back", "cpu", "cpu_count", "dev", "mode",
 BOTH_LENGTHS = "ii=oo"
 
 ALIASES: dict[str, tuple[str, ...]] = {
-    "ii": ("ii", "input", "input_tokens", "input_len", "input_length", "prompt_size",
-           "prompt_tokens", "prompt_len", "prompt_length", "context_tokens", "contexttokens",
-           "isl", "in_tokens"),
-    "oo": ("oo", "output", "output_tokens", "output_len", "output_length", "token_size",
-           "generated_tokens", "generatedtokens", "gen_tokens", "osl", "out_tokens",
-           "max_tokens"),
-    BOTH_LENGTHS: ("input_output_length", "io_length", "input_output_len", "seq_len",
-                   "sequence_length"),
+    "ii": (
+        "ii",
+        "input",
+        "input_tokens",
+        "input_len",
+        "input_length",
+        "prompt_size",
+        "prompt_tokens",
+        "prompt_len",
+        "prompt_length",
+        "context_tokens",
+        "contexttokens",
+        "isl",
+        "in_tokens",
+    ),
+    "oo": (
+        "oo",
+        "output",
+        "output_tokens",
+        "output_len",
+        "output_length",
+        "token_size",
+        "generated_tokens",
+        "generatedtokens",
+        "gen_tokens",
+        "osl",
+        "out_tokens",
+        "max_tokens",
+    ),
+    BOTH_LENGTHS: (
+        "input_output_length",
+        "io_length",
+        "input_output_len",
+        "seq_len",
+        "sequence_length",
+    ),
     "bb": ("bb", "batch", "batch_size", "bs", "num_seqs", "concurrency", "max_batch_size"),
-    "thpt": ("thpt", "throughput", "throughput_tokens_s", "throughput_tok_s", "tokens_per_s",
-             "tokens_per_second", "tok_s", "tokens_s", "total_throughput"),
+    "thpt": (
+        "thpt",
+        "throughput",
+        "throughput_tokens_s",
+        "throughput_tok_s",
+        "tokens_per_s",
+        "tokens_per_second",
+        "tok_s",
+        "tokens_s",
+        "total_throughput",
+    ),
     "acc": ("acc", "hardware", "accelerator", "gpu", "gpu_type", "device_type"),
-    "acc_count": ("acc_count", "num_of_hardware", "num_hardware", "num_gpus", "gpu_count",
-                  "n_gpus", "tensor_parallel", "tp", "tp_size"),
+    "acc_count": (
+        "acc_count",
+        "num_of_hardware",
+        "num_hardware",
+        "num_gpus",
+        "gpu_count",
+        "n_gpus",
+        "tensor_parallel",
+        "tp",
+        "tp_size",
+    ),
     "back": ("back", "framework", "backend", "engine", "serving_framework"),
     "cpu": ("cpu", "cpu_type", "host_cpu"),
     "cpu_count": ("cpu_count", "num_cpus", "n_cpus"),
@@ -105,12 +151,16 @@ class LoadReport:
         return len({r for d in self.dropped for r in d.rows})
 
     def summary(self) -> str:
-        lines = [f"{self.source}: read {self.rows_read} rows, kept {self.rows_kept}, "
-                 f"dropped {self.rows_dropped}."]
+        lines = [
+            f"{self.source}: read {self.rows_read} rows, kept {self.rows_kept}, "
+            f"dropped {self.rows_dropped}."
+        ]
         lines += [f"  dropped: {d.describe()}" for d in self.dropped]
         if self.repeats_merged:
-            lines.append(f"  averaged {self.repeats_merged} repeated measurements "
-                         "(same configuration, ii, oo, bb) into one row each")
+            lines.append(
+                f"  averaged {self.repeats_merged} repeated measurements "
+                "(same configuration, ii, oo, bb) into one row each"
+            )
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -168,8 +218,10 @@ def _decode(raw: bytes, name: str) -> tuple[str, str]:
         except UnicodeDecodeError:
             pass
     if b"\x00" in raw[:_BINARY_SNIFF]:
-        raise DataError(f"{name}: this looks like a binary file, not a CSV text file; "
-                        "export the sheet as CSV (comma-separated, UTF-8) and upload that")
+        raise DataError(
+            f"{name}: this looks like a binary file, not a CSV text file; "
+            "export the sheet as CSV (comma-separated, UTF-8) and upload that"
+        )
     try:
         return raw.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
@@ -177,8 +229,10 @@ def _decode(raw: bytes, name: str) -> tuple[str, str]:
     text = raw.decode("cp1252", errors="replace")
     printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text[:_BINARY_SNIFF])
     if printable < 0.95 * min(len(text), _BINARY_SNIFF):
-        raise DataError(f"{name}: this looks like a binary file, not a CSV text file; "
-                        "export the sheet as CSV (comma-separated, UTF-8) and upload that")
+        raise DataError(
+            f"{name}: this looks like a binary file, not a CSV text file; "
+            "export the sheet as CSV (comma-separated, UTF-8) and upload that"
+        )
     return text, "cp1252"
 
 
@@ -193,8 +247,9 @@ def _sniff_delimiter(text: str) -> str:
         return best if counts[best] else ","
 
 
-def read_table(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes,
-               name: str | None = None) -> RawTable:
+def read_table(
+    source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes, name: str | None = None
+) -> RawTable:
     """Read a CSV (path, bytes or file-like) into a frame of text cells.
 
     The encoding (UTF-8, UTF-16 with BOM, else Windows-1252) and the delimiter
@@ -228,8 +283,10 @@ def read_table(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes,
                 records.append(record + [""] * (len(header) - len(record)))
                 rows.append(reader.line_num)
     except csv.Error as exc:
-        raise DataError(f"{name}: cannot parse as a '{delimiter}'-separated table near row "
-                        f"{reader.line_num} ({exc})") from None
+        raise DataError(
+            f"{name}: cannot parse as a '{delimiter}'-separated table near row "
+            f"{reader.line_num} ({exc})"
+        ) from None
     if not header:
         raise DataError(f"{name}: no columns found; the first line must be a header row")
     header = [h or f"column_{i + 1}" for i, h in enumerate(header)]
@@ -237,12 +294,16 @@ def read_table(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes,
         dupes = sorted({h for h in header if header.count(h) > 1})
         raise DataError(f"{name}: the header repeats column name(s) {dupes}; rename them")
     frame = pd.DataFrame(records, columns=header, index=pd.Index(rows, dtype="int64"), dtype=str)
-    return RawTable(frame=frame, name=name, delimiter=delimiter, encoding=encoding,
-                    ragged=tuple(ragged))
+    return RawTable(
+        frame=frame, name=name, delimiter=delimiter, encoding=encoding, ragged=tuple(ragged)
+    )
 
 
-def resolve_columns(columns: Sequence[str], aliases: Mapping[str, Sequence[str]],
-                    mapping: Mapping[str, str] | None = None) -> dict[str, str]:
+def resolve_columns(
+    columns: Sequence[str],
+    aliases: Mapping[str, Sequence[str]],
+    mapping: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """Map canonical names to the file's column names.
 
     ``mapping`` (canonical -> file column, or file column -> canonical) wins over the aliases;
@@ -256,9 +317,11 @@ def resolve_columns(columns: Sequence[str], aliases: Mapping[str, Sequence[str]]
         elif value in aliases and normalise_name(key) in by_norm:
             found[value] = by_norm[normalise_name(key)]
         else:
-            raise DataError(f"column mapping {key!r} -> {value!r}: neither names a column of "
-                            f"the file ({', '.join(columns)}) and a canonical name "
-                            f"({', '.join(aliases)})")
+            raise DataError(
+                f"column mapping {key!r} -> {value!r}: neither names a column of "
+                f"the file ({', '.join(columns)}) and a canonical name "
+                f"({', '.join(aliases)})"
+            )
     taken = set(found.values())
     for canonical, names in aliases.items():
         if canonical in found:
@@ -272,11 +335,14 @@ def resolve_columns(columns: Sequence[str], aliases: Mapping[str, Sequence[str]]
     return found
 
 
-def coerce_positive(raw: pd.Series, column: str, *, allow_zero: bool = False) -> tuple[pd.Series, list[DroppedRows]]:
+def coerce_positive(
+    raw: pd.Series, column: str, *, allow_zero: bool = False
+) -> tuple[pd.Series, list[DroppedRows]]:
     """Parse a text column as finite positive numbers; return the values and the bad rows."""
     text = raw.astype(str).str.strip()
-    values = pd.to_numeric(text.str.replace(",", "", regex=False).str.replace("_", "", regex=False),
-                           errors="coerce")
+    values = pd.to_numeric(
+        text.str.replace(",", "", regex=False).str.replace("_", "", regex=False), errors="coerce"
+    )
     row_no = raw.index.to_numpy()
     problems: list[DroppedRows] = []
     missing = text.isin(["", "nan", "NaN", "NA", "N/A", "null", "None", "-"]).to_numpy()
@@ -285,19 +351,26 @@ def coerce_positive(raw: pd.Series, column: str, *, allow_zero: bool = False) ->
     vals = values.fillna(1).to_numpy(dtype=float)
     bad_sign = ((vals < 0) if allow_zero else (vals <= 0)) & ~nonfinite
     limit = "negative" if allow_zero else "zero or negative"
-    for mask, reason in ((missing, "missing value"), (nonnum, "non-numeric value"),
-                         (nonfinite, "infinite value"), (bad_sign, f"{limit} value")):
+    for mask, reason in (
+        (missing, "missing value"),
+        (nonnum, "non-numeric value"),
+        (nonfinite, "infinite value"),
+        (bad_sign, f"{limit} value"),
+    ):
         if mask.any():
             problems.append(DroppedRows(reason, column, tuple(int(r) for r in row_no[mask])))
     return values, problems
 
 
-def load_benchmarks(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes | pd.DataFrame,
-                    *, columns: Mapping[str, str] | None = None,
-                    config_columns: Sequence[str] | None = None,
-                    duplicates: Literal["mean", "keep"] = "mean",
-                    on_bad_rows: Literal["drop", "raise"] = "drop",
-                    name: str | None = None) -> Benchmarks:
+def load_benchmarks(
+    source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes | pd.DataFrame,
+    *,
+    columns: Mapping[str, str] | None = None,
+    config_columns: Sequence[str] | None = None,
+    duplicates: Literal["mean", "keep"] = "mean",
+    on_bad_rows: Literal["drop", "raise"] = "drop",
+    name: str | None = None,
+) -> Benchmarks:
     """Read and validate a benchmark table.
 
     Parameters
@@ -345,14 +418,17 @@ def load_benchmarks(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes
     if missing:
         hint = ""
         if raw.shape[1] == 1:
-            hint = (" The file has a single column: is it separated by something other than "
-                    "',', ';', tab or '|'?")
+            hint = (
+                " The file has a single column: is it separated by something other than "
+                "',', ';', tab or '|'?"
+            )
         raise DataError(
             f"{name}: missing required column(s) {', '.join(repr(m) for m in missing)}. "
             f"Found columns: {', '.join(repr(c) for c in raw.columns)}. Rename them, or pass a "
-            f"mapping such as {{'{missing[0]}': 'your column name'}}.{hint}")
+            f"mapping such as {{'{missing[0]}': 'your column name'}}.{hint}"
+        )
 
-    chosen_config = _choose_config_columns(raw.columns, found, config_columns, name)
+    chosen_config = _choose_config_columns(list(raw.columns), found, config_columns, name)
     out = pd.DataFrame(index=raw.index)
     problems: list[DroppedRows] = []
     if table.ragged:
@@ -361,8 +437,9 @@ def load_benchmarks(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes
         values = canonical_text(raw[found.get(col, col)])
         bad = values.eq("").to_numpy()
         if bad.any():
-            problems.append(DroppedRows("missing value", col,
-                                        tuple(int(r) for r in raw.index[bad])))
+            problems.append(
+                DroppedRows("missing value", col, tuple(int(r) for r in raw.index[bad]))
+            )
         out[col] = values
     for col in REQUIRED:
         values, bad_rows = coerce_positive(raw[found[col]], col)
@@ -391,15 +468,23 @@ def load_benchmarks(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes
     if kept["ii"].nunique() * kept["oo"].nunique() == 1:
         notes.append("only one (ii, oo) length: predictions at other lengths are extrapolation")
     report = LoadReport(
-        source=name, rows_read=rows_read, rows_kept=len(kept),
+        source=name,
+        rows_read=rows_read,
+        rows_kept=len(kept),
         column_map={k: v for k, v in found.items() if k in REQUIRED or k in chosen_config},
-        config_columns=tuple(chosen_config), delimiter=table.delimiter, encoding=table.encoding,
-        dropped=tuple(problems), repeats_merged=merged, notes=tuple(notes))
+        config_columns=tuple(chosen_config),
+        delimiter=table.delimiter,
+        encoding=table.encoding,
+        dropped=tuple(problems),
+        repeats_merged=merged,
+        notes=tuple(notes),
+    )
     return Benchmarks(kept.reset_index(drop=True), report, tuple(chosen_config))
 
 
-def _choose_config_columns(raw_columns: Sequence[str], found: Mapping[str, str],
-                           requested: Sequence[str] | None, name: str) -> list[str]:
+def _choose_config_columns(
+    raw_columns: Sequence[str], found: Mapping[str, str], requested: Sequence[str] | None, name: str
+) -> list[str]:
     if requested is None:
         return [c for c in CONFIG_COLUMNS if c in found]
     chosen = []
@@ -410,8 +495,10 @@ def _choose_config_columns(raw_columns: Sequence[str], found: Mapping[str, str],
         elif normalise_name(col) in by_norm and col not in REQUIRED:
             chosen.append(by_norm[normalise_name(col)])
         else:
-            raise DataError(f"{name}: configuration column {col!r} is not in the file "
-                            f"(columns: {', '.join(raw_columns)})")
+            raise DataError(
+                f"{name}: configuration column {col!r} is not in the file "
+                f"(columns: {', '.join(raw_columns)})"
+            )
     return chosen
 
 
@@ -432,19 +519,26 @@ def config_labels(frame: pd.DataFrame, config_columns: Sequence[str]) -> pd.Seri
     if not config_columns:
         return pd.Series("all", index=frame.index)
     cols = [frame[c].astype(str) for c in config_columns]
-    return cols[0].str.cat(cols[1:], sep=" / ") if len(cols) > 1 else cols[0]
+    return cols[0].str.cat(cols[1:], sep=" / ") if len(cols) > 1 else cols[0]  # type: ignore[arg-type]
 
 
 def sample_dataset_path() -> Path:
     """The bundled LLM-Inference-Bench results (BSD-3-Clause, see its SOURCE.md)."""
-    return Path(__file__).resolve().parent.parent / "assets" / "data" / "llm-inference-bench" \
+    return (
+        Path(__file__).resolve().parent.parent
+        / "assets"
+        / "data"
+        / "llm-inference-bench"
         / "All_results.csv"
+    )
 
 
-def load_queries(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes | pd.DataFrame,
-                 config_columns: Sequence[str],
-                 column_map: Mapping[str, str] | None = None,
-                 name: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_queries(
+    source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes | pd.DataFrame,
+    config_columns: Sequence[str],
+    column_map: Mapping[str, str] | None = None,
+    name: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read prediction queries: configuration columns plus ii, oo, bb.
 
     Columns may be spelled canonically, by any alias, or as in the training file
@@ -482,9 +576,11 @@ def load_queries(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes | 
             found.setdefault(key, found[BOTH_LENGTHS])
     missing = [c for c in [*config_columns, "ii", "oo", "bb"] if c not in found]
     if missing:
-        raise DataError(f"{name}: missing column(s) {', '.join(repr(m) for m in missing)}; "
-                        f"queries need the configuration columns {list(config_columns)} and "
-                        f"ii, oo, bb. Found: {', '.join(repr(c) for c in raw.columns)}")
+        raise DataError(
+            f"{name}: missing column(s) {', '.join(repr(m) for m in missing)}; "
+            f"queries need the configuration columns {list(config_columns)} and "
+            f"ii, oo, bb. Found: {', '.join(repr(c) for c in raw.columns)}"
+        )
     canonical = pd.DataFrame(index=raw.index)
     problems: list[DroppedRows] = []
     for col in config_columns:
@@ -494,8 +590,11 @@ def load_queries(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes | 
         canonical[col] = values.astype(float)
         problems += bad
     if problems:
-        raise DataError(f"{name}: " + "; ".join(p.describe() for p in problems)
-                        + ". Every query row needs positive numbers in ii, oo and bb.")
+        raise DataError(
+            f"{name}: "
+            + "; ".join(p.describe() for p in problems)
+            + ". Every query row needs positive numbers in ii, oo and bb."
+        )
     return raw, canonical
 
 

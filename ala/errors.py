@@ -1,4 +1,4 @@
-"""The error types that ``ala`` raises for a user's mistake (never a traceback in the app or CLI)."""
+"""Error types that ``ala`` raises for a user's mistake (never a traceback in app or CLI)."""
 
 from __future__ import annotations
 

@@ -46,17 +46,20 @@ class EvaluationResult:
     def summary(self) -> pd.DataFrame:
         """Median / p90 / mean absolute percentage error and fit time per protocol and method."""
         grouped = self.errors.groupby(["protocol", "method"], sort=False)["ape"]
-        table = pd.DataFrame({
-            "n": grouped.size(),
-            "median_ape": grouped.median(),
-            "p90_ape": grouped.quantile(0.9),
-            "mean_ape": grouped.mean(),
-        }).reset_index()
+        table = pd.DataFrame(
+            {
+                "n": grouped.size(),
+                "median_ape": grouped.median(),
+                "p90_ape": grouped.quantile(0.9),
+                "mean_ape": grouped.mean(),
+            }
+        ).reset_index()
         return table.merge(self.timings, on=["protocol", "method"], how="left")
 
 
-def protocol_folds(frame: pd.DataFrame, config_columns: Sequence[str], protocol: str,
-                   k: int = 5, seed: int = 0) -> Iterator[tuple[str, np.ndarray]]:
+def protocol_folds(
+    frame: pd.DataFrame, config_columns: Sequence[str], protocol: str, k: int = 5, seed: int = 0
+) -> Iterator[tuple[str, np.ndarray]]:
     """Yield ``(fold name, boolean mask of held-out rows)`` for one protocol."""
     labels = config_labels(frame, config_columns).to_numpy()
     if protocol in ("loo_inner", "loo_extreme"):
@@ -89,9 +92,14 @@ def protocol_folds(frame: pd.DataFrame, config_columns: Sequence[str], protocol:
         raise ValueError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
 
 
-def evaluate(data: Benchmarks | pd.DataFrame, methods: Sequence[str] = METHOD_NAMES,
-             protocols: Sequence[str] = PROTOCOLS, config_columns: Sequence[str] | None = None,
-             k: int = 5, seed: int = 0) -> EvaluationResult:
+def evaluate(
+    data: Benchmarks | pd.DataFrame,
+    methods: Sequence[str] = METHOD_NAMES,
+    protocols: Sequence[str] = PROTOCOLS,
+    config_columns: Sequence[str] | None = None,
+    k: int = 5,
+    seed: int = 0,
+) -> EvaluationResult:
     """Run every method under every protocol; seeded and reproducible.
 
     Parameters
@@ -106,8 +114,11 @@ def evaluate(data: Benchmarks | pd.DataFrame, methods: Sequence[str] = METHOD_NA
         Folds and seed of ``kfold``; ``seed`` also seeds every method.
     """
     frame = data.frame if isinstance(data, Benchmarks) else data
-    cols = tuple(config_columns if config_columns is not None
-                 else (data.config_columns if isinstance(data, Benchmarks) else ()))
+    cols = tuple(
+        config_columns
+        if config_columns is not None
+        else (data.config_columns if isinstance(data, Benchmarks) else ())
+    )
     for name in methods:
         make_method(name)  # fail early on a typo
     frame = frame.reset_index(drop=True)
@@ -121,8 +132,13 @@ def evaluate(data: Benchmarks | pd.DataFrame, methods: Sequence[str] = METHOD_NA
             trained = set(labels[~test_mask])
             predictable = test_mask & np.isin(labels, list(trained))
             if (test_mask & ~predictable).any():
-                skipped.append({"protocol": protocol, "fold": fold,
-                                "rows": int((test_mask & ~predictable).sum())})
+                skipped.append(
+                    {
+                        "protocol": protocol,
+                        "fold": fold,
+                        "rows": int((test_mask & ~predictable).sum()),
+                    }
+                )
             if not predictable.any():
                 continue
             wanted = np.isin(labels, list(set(labels[predictable])))
@@ -135,20 +151,42 @@ def evaluate(data: Benchmarks | pd.DataFrame, methods: Sequence[str] = METHOD_NA
                 fit_s[name] += mid - start
                 predict_s[name] += time.perf_counter() - mid
                 actual = test["thpt"].to_numpy(float)
-                errors.append(pd.DataFrame({
-                    "protocol": protocol, "method": name, "fold": fold,
-                    "config": labels[predictable], "ii": test["ii"].to_numpy(float),
-                    "oo": test["oo"].to_numpy(float), "bb": test["bb"].to_numpy(float),
-                    "thpt": actual, "thpt_pred": pred,
-                    "ape": np.abs(pred - actual) / actual * 100}))
-        timings += [{"protocol": protocol, "method": m, "fit_s": fit_s[m],
-                     "predict_s": predict_s[m], "folds": len(folds)} for m in methods]
+                errors.append(
+                    pd.DataFrame(
+                        {
+                            "protocol": protocol,
+                            "method": name,
+                            "fold": fold,
+                            "config": labels[predictable],
+                            "ii": test["ii"].to_numpy(float),
+                            "oo": test["oo"].to_numpy(float),
+                            "bb": test["bb"].to_numpy(float),
+                            "thpt": actual,
+                            "thpt_pred": pred,
+                            "ape": np.abs(pred - actual) / actual * 100,
+                        }
+                    )
+                )
+        timings += [
+            {
+                "protocol": protocol,
+                "method": m,
+                "fit_s": fit_s[m],
+                "predict_s": predict_s[m],
+                "folds": len(folds),
+            }
+            for m in methods
+        ]
     if not errors:
-        raise DataError("no protocol produced a held-out row: the data needs >= 3 lengths or "
-                        ">= 3 batch sizes in some configuration")
+        raise DataError(
+            "no protocol produced a held-out row: the data needs >= 3 lengths or "
+            ">= 3 batch sizes in some configuration"
+        )
     return EvaluationResult(
-        errors=pd.concat(errors, ignore_index=True), timings=pd.DataFrame(timings),
-        skipped=pd.DataFrame(skipped, columns=["protocol", "fold", "rows"]))
+        errors=pd.concat(errors, ignore_index=True),
+        timings=pd.DataFrame(timings),
+        skipped=pd.DataFrame(skipped, columns=["protocol", "fold", "rows"]),
+    )
 
 
 def format_summary(table: pd.DataFrame) -> str:

@@ -44,8 +44,9 @@ PARAMS = ("a", "b", "c")
 def param_features(ii: npt.ArrayLike, oo: npt.ArrayLike) -> Array:
     """Algorithm 3's features: ii, oo, log(1+ii), log(1+oo), log(1+ii/oo), ii/(oo+1), ii/(ii+1)."""
     ii, oo = np.asarray(ii, float), np.asarray(oo, float)
-    return np.column_stack([ii, oo, np.log1p(ii), np.log1p(oo), np.log1p(ii / oo),
-                            ii / (oo + 1), ii / (ii + 1)])
+    return np.column_stack(
+        [ii, oo, np.log1p(ii), np.log1p(oo), np.log1p(ii / oo), ii / (oo + 1), ii / (ii + 1)]
+    )
 
 
 class PaperLearner:
@@ -57,8 +58,13 @@ class PaperLearner:
     @classmethod
     def fit(cls, database: pd.DataFrame, seed: int, n_estimators: int) -> PaperLearner:
         usable = database[database["status"] != "failed"]
-        reg = xgb.XGBRegressor(n_estimators=n_estimators, random_state=seed, n_jobs=1,
-                               tree_method="hist", multi_strategy="one_output_per_tree")
+        reg = xgb.XGBRegressor(
+            n_estimators=n_estimators,
+            random_state=seed,
+            n_jobs=1,
+            tree_method="hist",
+            multi_strategy="one_output_per_tree",
+        )
         reg.fit(param_features(usable["ii"], usable["oo"]), usable[list(PARAMS)].to_numpy(float))
         return cls(reg.get_booster())
 
@@ -76,8 +82,9 @@ class PaperLearner:
         return cls(booster)
 
 
-def anchor_curves(learner: PriorLearner, ii: Array, oo: Array,
-                  measured: npt.NDArray[np.bool_] | None = None) -> Array:
+def anchor_curves(
+    learner: PriorLearner, ii: Array, oo: Array, measured: npt.NDArray[np.bool_] | None = None
+) -> Array:
     """Fit saturation curves to the prior's anchor points; returns (n, 3) parameters.
 
     ``measured[i, j]`` marks grid points that are measurements (full weight); the others are
@@ -107,8 +114,13 @@ class ThroughputModel:
         Trees per XGBoost model (method ``paper``).
     """
 
-    def __init__(self, method: str = "default", config_columns: Sequence[str] | None = None,
-                 seed: int = 0, n_estimators: int = 100) -> None:
+    def __init__(
+        self,
+        method: str = "default",
+        config_columns: Sequence[str] | None = None,
+        seed: int = 0,
+        n_estimators: int = 100,
+    ) -> None:
         self.method = method
         self.config_columns = config_columns
         self.seed = seed
@@ -145,9 +157,15 @@ class ThroughputModel:
         for label, idx in groups.groupby(labels, sort=False).indices.items():
             learner = self.learners_[str(label)]
             assert isinstance(learner, PriorLearner)
-            measured = np.isclose(learner.grid[None, :, None], bb[idx][:, None, :]).any(-1)
-            params[idx] = anchor_curves(learner, groups["ii"].to_numpy(float)[idx],
-                                        groups["oo"].to_numpy(float)[idx], measured)
+            measured = np.asarray(
+                np.isclose(learner.grid[None, :, None], bb[idx][:, None, :]).any(-1), bool
+            )
+            params[idx] = anchor_curves(
+                learner,
+                groups["ii"].to_numpy(float)[idx],
+                groups["oo"].to_numpy(float)[idx],
+                measured,
+            )
         return params
 
     # -------------------------------------------------------------- predicting
@@ -166,22 +184,30 @@ class ThroughputModel:
         cols = list(self.config_columns_)
         missing = [c for c in [*cols, "ii", "oo"] if c not in queries.columns]
         if missing:
-            raise DataError(f"queries lack column(s) {missing}; the model was fitted on "
-                            f"configuration columns {cols} plus ii, oo, bb")
-        keys = pd.DataFrame({"config": config_labels(queries, cols).to_numpy(),
-                             "ii": queries["ii"].to_numpy(float),
-                             "oo": queries["oo"].to_numpy(float)})
+            raise DataError(
+                f"queries lack column(s) {missing}; the model was fitted on "
+                f"configuration columns {cols} plus ii, oo, bb"
+            )
+        keys = pd.DataFrame(
+            {
+                "config": config_labels(queries, cols).to_numpy(),
+                "ii": queries["ii"].to_numpy(float),
+                "oo": queries["oo"].to_numpy(float),
+            }
+        )
         unknown = sorted(set(keys["config"]) - set(self.configs_))
         if unknown:
             raise UnknownConfigurationError(
                 f"configuration {unknown[0]!r} was never benchmarked"
                 f"{f' (and {len(unknown) - 1} more)' if len(unknown) > 1 else ''}; "
                 f"known configurations over {' / '.join(cols) or 'none'} include: "
-                f"{'; '.join(list(self.configs_)[:5])}")
+                f"{'; '.join(list(self.configs_)[:5])}"
+            )
         unique = keys.drop_duplicates(ignore_index=True)
         usable_db = self.database_[self.database_["status"] != "failed"]
-        found = unique.merge(usable_db[["config", "ii", "oo", *PARAMS]],
-                             on=["config", "ii", "oo"], how="left")
+        found = unique.merge(
+            usable_db[["config", "ii", "oo", *PARAMS]], on=["config", "ii", "oo"], how="left"
+        )
         found["source"] = np.where(found["a"].notna(), "database", "learned")
         params = found[list(PARAMS)].to_numpy(float, copy=True)
         todo = np.isnan(params[:, 0])
@@ -189,8 +215,11 @@ class ThroughputModel:
             rows = np.flatnonzero(todo)[idx]
             learner = self.learners_[str(label)]
             ii, oo = found["ii"].to_numpy(float)[rows], found["oo"].to_numpy(float)[rows]
-            params[rows] = (learner.curves(ii, oo) if isinstance(learner, PaperLearner)
-                            else anchor_curves(learner, ii, oo))
+            params[rows] = (
+                learner.curves(ii, oo)
+                if isinstance(learner, PaperLearner)
+                else anchor_curves(learner, ii, oo)
+            )
         found[list(PARAMS)] = params
         return keys.merge(found, on=["config", "ii", "oo"], how="left")
 
@@ -204,8 +233,12 @@ class ThroughputModel:
             raise DataError("queries lack column 'bb' (batch size)")
         params = self.curves(queries)
         out = queries.copy()
-        out["thpt_pred"] = saturation(queries["bb"].to_numpy(float), params["a"].to_numpy(),
-                                      params["b"].to_numpy(), params["c"].to_numpy())
+        out["thpt_pred"] = saturation(
+            queries["bb"].to_numpy(float),
+            params["a"].to_numpy(),
+            params["b"].to_numpy(),
+            params["c"].to_numpy(),
+        )
         out["source"] = params["source"].to_numpy()
         for p in PARAMS:
             out[p] = params[p].to_numpy()
@@ -220,13 +253,17 @@ class ThroughputModel:
         """The model as one JSON-ready document (XGBoost boosters in their own JSON format)."""
         self._check_fitted()
         return {
-            "format": FORMAT, "version": FORMAT_VERSION, "method": self.method,
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "method": self.method,
             "settings": {"seed": self.seed, "n_estimators": self.n_estimators},
-            "config_columns": list(self.config_columns_), "column_map": self.column_map_,
+            "config_columns": list(self.config_columns_),
+            "column_map": self.column_map_,
             "database": {c: self.database_[c].tolist() for c in self.database_.columns},
-            "configs": [{"label": label, "values": list(values),
-                         "learner": self.learners_[label].to_dict()}
-                        for label, values in self.configs_.items()],
+            "configs": [
+                {"label": label, "values": list(values), "learner": self.learners_[label].to_dict()}
+                for label, values in self.configs_.items()
+            ],
         }
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -237,25 +274,31 @@ class ThroughputModel:
     def from_dict(cls, doc: Any, source: str = "<dict>") -> ThroughputModel:
         """Rebuild a model from :meth:`to_dict`'s document; never unpickles anything."""
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-            raise ModelFileError(f"{source}: not an ala throughput model file "
-                                 f"(expected \"format\": \"{FORMAT}\")")
+            raise ModelFileError(
+                f'{source}: not an ala throughput model file (expected "format": "{FORMAT}")'
+            )
         if doc.get("version") != FORMAT_VERSION:
-            raise ModelFileError(f"{source}: model format version {doc.get('version')!r} is not "
-                                 f"supported (this ala reads version {FORMAT_VERSION}); refit "
-                                 "the model with this version")
+            raise ModelFileError(
+                f"{source}: model format version {doc.get('version')!r} is not "
+                f"supported (this ala reads version {FORMAT_VERSION}); refit "
+                "the model with this version"
+            )
         try:
-            model = cls(method=doc["method"], config_columns=doc["config_columns"],
-                        **doc["settings"])
+            model = cls(
+                method=doc["method"], config_columns=doc["config_columns"], **doc["settings"]
+            )
             model.config_columns_ = tuple(doc["config_columns"])
             model.column_map_ = dict(doc["column_map"])
             model.database_ = pd.DataFrame(doc["database"])
             learner_cls = PaperLearner if model.method == "paper" else PriorLearner
             model.configs_ = {c["label"]: tuple(c["values"]) for c in doc["configs"]}
-            model.learners_ = {c["label"]: learner_cls.from_dict(c["learner"])
-                               for c in doc["configs"]}
+            model.learners_ = {
+                c["label"]: learner_cls.from_dict(c["learner"]) for c in doc["configs"]
+            }
         except (KeyError, TypeError, ValueError, xgb.core.XGBoostError) as exc:
-            raise ModelFileError(f"{source}: damaged model file ({type(exc).__name__}: "
-                                 f"{exc})") from None
+            raise ModelFileError(
+                f"{source}: damaged model file ({type(exc).__name__}: {exc})"
+            ) from None
         return model
 
     @classmethod
@@ -274,8 +317,9 @@ class ThroughputModel:
         return cls.from_dict(doc, source=str(path))
 
 
-def _frame_and_config(data: Benchmarks | pd.DataFrame,
-                      config_columns: Sequence[str] | None) -> tuple[pd.DataFrame, tuple[str, ...]]:
+def _frame_and_config(
+    data: Benchmarks | pd.DataFrame, config_columns: Sequence[str] | None
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
     if isinstance(data, Benchmarks):
         frame, cols = data.frame, data.config_columns
     else:

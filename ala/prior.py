@@ -53,8 +53,7 @@ def fit_latency(ii: Array, oo: Array, bb: Array, thpt: Array) -> Array:
     return coef / scale
 
 
-def prior_throughput(coef: Array, ii: npt.ArrayLike, oo: npt.ArrayLike,
-                     bb: npt.ArrayLike) -> Array:
+def prior_throughput(coef: Array, ii: npt.ArrayLike, oo: npt.ArrayLike, bb: npt.ArrayLike) -> Array:
     """Throughput predicted by the latency prior."""
     ii, oo, bb = (np.asarray(x, float) for x in (ii, oo, bb))
     latency = latency_features(ii, oo, bb) @ coef
@@ -101,17 +100,23 @@ class PriorLearner:
         weight = np.where(exact, 1e12, 1.0 / np.maximum(dist, 1e-12) ** IDW_POWER)
         weight /= weight.sum(1, keepdims=True)
         log_r = weight @ self.residuals
-        return prior_throughput(self.coef, ii[:, None], oo[:, None], self.grid[None, :]) \
-            * np.exp(log_r)
+        return prior_throughput(self.coef, ii[:, None], oo[:, None], self.grid[None, :]) * np.exp(
+            log_r
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"coef": self.coef.tolist(), "pairs": self.pairs.tolist(),
-                "grid": self.grid.tolist(), "residuals": self.residuals.tolist()}
+        return {
+            "coef": self.coef.tolist(),
+            "pairs": self.pairs.tolist(),
+            "grid": self.grid.tolist(),
+            "residuals": self.residuals.tolist(),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PriorLearner:
-        return cls(coef=np.asarray(data["coef"], float),
-                   pairs=np.asarray(data["pairs"], float).reshape(-1, 2),
-                   grid=np.asarray(data["grid"], float),
-                   residuals=np.asarray(data["residuals"], float).reshape(
-                       -1, len(data["grid"])))
+        return cls(
+            coef=np.asarray(data["coef"], float),
+            pairs=np.asarray(data["pairs"], float).reshape(-1, 2),
+            grid=np.asarray(data["grid"], float),
+            residuals=np.asarray(data["residuals"], float).reshape(-1, len(data["grid"])),
+        )

@@ -29,6 +29,26 @@ def synthetic_frame(noise: float = 0.0, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def physical_frame() -> pd.DataFrame:
+    """One configuration whose latency follows prefill + per-step decode costs."""
+    rows = []
+    for length in (128, 256, 512, 1024, 2048):
+        for bb in (1, 16, 32, 64):
+            latency = (
+                0.02 + 2e-5 * bb * length + length * (0.012 + 2e-4 * bb + 1e-7 * bb * 1.5 * length)
+            )
+            rows.append(
+                {
+                    "acc": "GPU-P",
+                    "ii": length,
+                    "oo": length,
+                    "bb": bb,
+                    "thpt": bb * 2 * length / latency,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 @pytest.fixture
 def synthetic() -> Benchmarks:
     return load_benchmarks(synthetic_frame())

@@ -26,7 +26,8 @@ def test_shared_dataset_maps_its_columns(shared_benchmarks):
     assert (frame["ii"] == frame["oo"]).all()
     assert report.rows_read == 4772
     # 57 keys measured twice are averaged into one row each
-    assert report.repeats_merged == 114 and report.rows_kept == 4772 - 57
+    assert report.repeats_merged == 114
+    assert report.rows_kept == 4772 - 57
     assert frame["n_repeats"].max() == 2
 
 
@@ -36,7 +37,8 @@ def test_repeats_can_be_kept():
     kept = load_benchmarks(csv_bytes(text), duplicates="keep")
     merged = load_benchmarks(csv_bytes(text))
     assert len(kept.frame) == 2
-    assert len(merged.frame) == 1 and merged.frame["thpt"].iloc[0] == pytest.approx(11)
+    assert len(merged.frame) == 1
+    assert merged.frame["thpt"].iloc[0] == pytest.approx(11)
 
 
 def test_bad_rows_are_dropped_and_reported_with_row_numbers():
@@ -58,15 +60,18 @@ def test_raise_mode_names_column_and_rows():
         load_benchmarks(csv_bytes(text), on_bad_rows="raise")
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"", "empty"),
-    (b"   \n\n", "empty"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
-    (b"ii,oo,bb,thpt\n", "no data rows"),
-    (b"ii,oo,bb\n1,1,1\n", "required column.*'thpt'"),
-    (b"a b c\n1 2 3\n", "single column"),
-    (b"ii,oo,bb,thpt\nx,y,z,w\n", "no usable rows"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"   \n\n", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+        (b"ii,oo,bb,thpt\n", "no data rows"),
+        (b"ii,oo,bb\n1,1,1\n", "required column.*'thpt'"),
+        (b"a b c\n1 2 3\n", "single column"),
+        (b"ii,oo,bb,thpt\nx,y,z,w\n", "no usable rows"),
+    ],
+)
 def test_unusable_files_raise_a_clear_error(content, message):
     with pytest.raises(DataError, match=message):
         load_benchmarks(content, name="bad.csv")
@@ -75,7 +80,8 @@ def test_unusable_files_raise_a_clear_error(content, message):
 def test_semicolon_delimiter_and_latin1_are_detected():
     text = "Hardware;Batch Size;Input;Output;Throughput\nGPU café;1;10;20;5,5\n"
     loaded = load_benchmarks(csv_bytes(text.replace(",", "."), "latin-1"))
-    assert loaded.report.delimiter == ";" and loaded.report.encoding == "cp1252"
+    assert loaded.report.delimiter == ";"
+    assert loaded.report.encoding == "cp1252"
     assert loaded.frame["acc"].iloc[0] == "GPU café"
     assert loaded.frame["thpt"].iloc[0] == pytest.approx(5.5)
 
@@ -83,9 +89,11 @@ def test_semicolon_delimiter_and_latin1_are_detected():
 def test_explicit_mapping_and_extra_config_columns():
     """A mapping names unusual columns; an extra column can identify configurations."""
     text = "p,q,n,speed,site\n1,2,4,50,west\n1,2,8,60,east\n"
-    loaded = load_benchmarks(csv_bytes(text), columns={"ii": "p", "oo": "q", "bb": "n",
-                                                        "thpt": "speed"},
-                             config_columns=["site"])
+    loaded = load_benchmarks(
+        csv_bytes(text),
+        columns={"ii": "p", "oo": "q", "bb": "n", "thpt": "speed"},
+        config_columns=["site"],
+    )
     assert loaded.config_columns == ("site",)
     assert list(loaded.frame["site"]) == ["west", "east"]
     with pytest.raises(DataError, match="neither names a column"):
@@ -98,7 +106,9 @@ def test_file_like_and_path_inputs(tmp_path):
     path.write_text(text)
     from_path = load_benchmarks(path)
     from_file = load_benchmarks(io.BytesIO(text.encode()))
-    assert from_path.frame[["ii", "oo", "bb", "thpt"]].equals(from_file.frame[["ii", "oo", "bb", "thpt"]])
+    assert from_path.frame[["ii", "oo", "bb", "thpt"]].equals(
+        from_file.frame[["ii", "oo", "bb", "thpt"]]
+    )
     assert from_path.report.source == "bench.csv"
     with pytest.raises(DataError, match="cannot read"):
         load_benchmarks(tmp_path / "missing.csv")
@@ -106,7 +116,8 @@ def test_file_like_and_path_inputs(tmp_path):
 
 def test_queries_keep_every_row_and_reject_bad_values():
     raw, canonical = load_queries(b"acc,ii,oo,bb\nA,1,2,3\nA,4,5,6\n", ["acc"])
-    assert list(canonical["bb"]) == [3, 6] and len(raw) == 2
+    assert list(canonical["bb"]) == [3, 6]
+    assert len(raw) == 2
     with pytest.raises(DataError, match=r"column 'bb': non-numeric value in rows 3"):
         load_queries(b"acc,ii,oo,bb\nA,1,2,3\nA,4,5,x\n", ["acc"])
     with pytest.raises(DataError, match="missing column"):
@@ -124,8 +135,17 @@ def test_random_bytes_raise_only_data_error(blob):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.lists(st.sampled_from(["1", "-2", "x", "", "1e400", "nan", "3.5", ";", '"']),
-                         min_size=4, max_size=6), min_size=1, max_size=8))
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(["1", "-2", "x", "", "1e400", "nan", "3.5", ";", '"']),
+            min_size=4,
+            max_size=6,
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_random_cells_raise_only_data_error(rows):
     """Random cell values under a valid header either load or raise DataError."""
     text = "ii,oo,bb,thpt\n" + "\n".join(",".join(r) for r in rows)

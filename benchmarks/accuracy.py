@@ -1,0 +1,27 @@
+"""Accuracy of every method under the paper's protocols on the shared data (prints figures).
+
+Run: python benchmarks/accuracy.py   (about 3 minutes on 2 cores)
+"""
+
+from __future__ import annotations
+
+from ala.data import load_benchmarks, sample_dataset_path
+from ala.evaluate import PROTOCOLS, evaluate, format_summary
+
+
+def main() -> None:
+    result = evaluate(load_benchmarks(sample_dataset_path()), protocols=PROTOCOLS)
+    table = result.summary()
+    print(format_summary(table))
+    print("\ndefault's median APE against the best baseline (lower is better):")
+    for protocol, rows in table.groupby("protocol", sort=False):
+        by_method = rows.set_index("method")["median_ape"]
+        best = by_method.drop("default").idxmin()
+        print(
+            f"  {protocol:12s} default {by_method['default']:5.2f} %   best other "
+            f"{best} {by_method[best]:5.2f} %   ratio {by_method['default'] / by_method[best]:.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Fit and predict speed on the shared LLM-Inference-Bench data (prints figures, asserts nothing).
+
+Run: python benchmarks/fit_speed.py
+
+Baseline measured in the same run: a naive loop of scipy.optimize.curve_fit, one call per
+(configuration, ii, oo) group with Algorithm 2's initial guess and bounds.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+from scipy.optimize import OptimizeWarning, curve_fit
+
+from ala.curves import build_database, paper_initial_guess, saturation
+from ala.data import load_benchmarks, sample_dataset_path
+from ala.model import ThroughputModel
+
+
+def best_of(repeats: int, fn):  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def naive_loop(frame, cols):  # type: ignore[no-untyped-def]
+    out = []
+    for _, g in frame.groupby([*cols, "ii", "oo"], sort=False):
+        bb, y = g["bb"].to_numpy(float), g["thpt"].to_numpy(float)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizeWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            try:
+                p, _ = curve_fit(
+                    lambda x, a, b, c: saturation(x, a, b, c),
+                    bb,
+                    y,
+                    p0=paper_initial_guess(bb, y),
+                    bounds=(0, np.inf),
+                    maxfev=5000,
+                )
+            except (RuntimeError, ValueError):
+                p = np.full(3, np.nan)
+        out.append(p)
+    return out
+
+
+def main() -> None:
+    data = load_benchmarks(sample_dataset_path())
+    frame, cols = data.frame, list(data.config_columns)
+    t_naive, naive = best_of(1, lambda: naive_loop(frame, cols))
+    t_vec, db = best_of(5, lambda: build_database(frame, cols))
+    t_default, model = best_of(3, lambda: ThroughputModel("default").fit(data))
+    t_paper, paper = best_of(1, lambda: ThroughputModel("paper").fit(data))
+    rng = np.random.default_rng(0)
+    queries = frame.sample(100_000, replace=True, random_state=0).reset_index(drop=True)
+    queries["bb"] = rng.choice([1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128], len(queries))
+    queries["ii"] = queries["oo"] = rng.choice(
+        [128, 256, 300, 512, 700, 1024, 1500, 2048], len(queries)
+    )
+    t_pred, pred = best_of(3, lambda: model.predict(queries))
+    t_pred_paper, _ = best_of(1, lambda: paper.predict(queries))
+    print(f"data: {len(frame)} rows, {len(db)} curves, {len(model.configs_)} configurations")
+    print(f"naive curve_fit loop over {len(naive)} curves : {t_naive:8.3f} s")
+    print(
+        f"vectorised projection fit of {len(db)} curves : {t_vec:8.3f} s   "
+        f"speed-up x{t_naive / t_vec:.0f} (target >= 20)"
+    )
+    print(f"fit whole dataset, method default        : {t_default:8.3f} s   (target < 3 s)")
+    print(f"fit whole dataset, method paper          : {t_paper:8.3f} s")
+    learned = (pred["source"] == "learned").mean() * 100
+    print(
+        f"predict 100,000 rows, default            : {t_pred:8.3f} s   (target < 1 s; "
+        f"{learned:.0f} % learned curves)"
+    )
+    print(f"predict 100,000 rows, paper              : {t_pred_paper:8.3f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""The console script fits, predicts and evaluates; user mistakes exit 2 without a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from .conftest import synthetic_frame
+
+
+def run(*args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "ala", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def bench_csv(tmp_path):
+    path = tmp_path / "bench.csv"
+    synthetic_frame().rename(columns={"acc": "Hardware", "bb": "Batch Size"}).to_csv(
+        path, index=False
+    )
+    return path
+
+
+def test_fit_then_predict_keeps_rows_and_columns(tmp_path, bench_csv):
+    model = tmp_path / "m.json"
+    fitted = run("fit", bench_csv, "-o", model, "--database", tmp_path / "db.csv", cwd=tmp_path)
+    assert fitted.returncode == 0, fitted.stderr
+    assert "fitted 2 configurations" in fitted.stderr
+    queries = tmp_path / "q.csv"
+    queries.write_text("Hardware,ii,oo,Batch Size,note\nGPU-B,128,128,16,x\nGPU-A,700,700,8,y\n")
+    out = tmp_path / "pred.csv"
+    predicted = run("predict", model, queries, "-o", out, cwd=tmp_path)
+    assert predicted.returncode == 0, predicted.stderr
+    pred = pd.read_csv(out)
+    assert list(pred.columns) == [
+        "Hardware",
+        "ii",
+        "oo",
+        "Batch Size",
+        "note",
+        "thpt_pred",
+        "source",
+    ]
+    assert list(pred["source"]) == ["database", "learned"]
+    assert list(pred["note"]) == ["x", "y"]
+
+
+def test_evaluate_prints_json(tmp_path, bench_csv):
+    result = run(
+        "evaluate",
+        bench_csv,
+        "--methods",
+        "default,linear",
+        "--protocol",
+        "loo_inner",
+        "--json",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)["summary"]
+    assert {r["method"] for r in rows} == {"default", "linear"}
+
+
+@pytest.mark.parametrize("content", ["", "just,a,header\n", "\x00\x01binary"])
+def test_bad_input_exits_2_without_traceback(tmp_path, content):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(content)
+    result = run("fit", bad, "-o", tmp_path / "m.json", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "bad.csv" in result.stderr
+
+
+def test_predict_with_a_non_model_file_fails_clearly(tmp_path, bench_csv):
+    result = run("predict", bench_csv, bench_csv, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "not an ala model file" in result.stderr
+    assert "Traceback" not in result.stderr

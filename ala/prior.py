@@ -30,8 +30,9 @@ from scipy.optimize import nnls
 
 Array = npt.NDArray[np.float64]
 
-# Weight of a prior-derived point relative to a measured one in the curve fit.
-PRIOR_WEIGHT = 0.5
+# Weight of a prior-derived point relative to a measured one in the curve fit (equal weight:
+# evaluated 0.1-4 on the shared data, the medians move by < 0.4 points; see the closing note).
+PRIOR_WEIGHT = 1.0
 IDW_POWER = 2.0
 
 

@@ -1,4 +1,4 @@
-"""The ``ala`` command line: ``ala fit``, ``ala predict``, ``ala evaluate``.
+"""The ``ala`` command line: fit, predict, evaluate, schedule, schedule-sweep.
 
 User mistakes (bad files, unknown configurations) print one line to stderr and exit with
 status 2; no traceback.
@@ -12,11 +12,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from ala.baselines import METHOD_NAMES
 from ala.data import load_benchmarks, load_queries
 from ala.errors import AlaError
 from ala.evaluate import PAPER_PROTOCOLS, PROTOCOLS, evaluate, format_summary
 from ala.model import METHODS, ThroughputModel
+from ala.scheduling.policies import POLICIES
+
+POLICY_NAMES = tuple(POLICIES)
 
 
 def _mapping(items: Sequence[str] | None) -> dict[str, str] | None:
@@ -106,6 +112,112 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scenario(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from ala.scheduling.run import Scenario
+
+    if args.memory <= 0 or args.round_ms <= 0 or args.rate_scale <= 0:
+        raise AlaError("--memory, --round-ms and --rate-scale must be positive")
+    if not 0 <= args.width < 1:
+        raise AlaError(f"--width must be in [0, 1), got {args.width}")
+    return Scenario(
+        memory=args.memory,
+        width=args.width,
+        interval_kind=args.intervals,
+        round_s=args.round_ms / 1000,
+        rate_scale=args.rate_scale,
+        all_at_zero=args.all_at_zero,
+        seed=args.seed,
+    )
+
+
+def _round_seconds(args: argparse.Namespace, trace):  # type: ignore[no-untyped-def]
+    if not args.model:
+        return None
+    from ala.scheduling.run import round_seconds_from_model
+
+    model = ThroughputModel.load(args.model)
+    config = (
+        dict(zip(model.config_columns_, args.config.split("/"), strict=False))
+        if args.config
+        else {}
+    )
+    if len(config) != len(model.config_columns_):
+        raise AlaError(
+            f"--config must give {' / '.join(model.config_columns_)} separated by "
+            f"'/', e.g. \"{next(iter(model.configs_))}\""
+        )
+    config = {k: v.strip() for k, v in config.items()}
+    return round_seconds_from_model(
+        model,
+        config,
+        float(np.median(trace.prompt)),
+        float(np.median(trace.output)),
+        args.round_ms / 1000,
+    )
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from ala.scheduling import load_trace, make_instance, simulate
+
+    trace = load_trace(args.trace)
+    if args.limit:
+        trace = trace.head(args.limit)
+    scenario = _scenario(args)
+    inst = make_instance(trace, scenario)
+    seconds = _round_seconds(args, trace)
+    policies = args.policy or list(POLICY_NAMES)
+    out = {name: simulate(inst, name, scenario.memory, seconds).summary() for name in policies}
+    if args.json:
+        print(json.dumps({"policies": out}, indent=2))
+        return 0
+    table = pd.DataFrame(out).T
+    if "hindsight" in out:
+        table["vs_hindsight"] = table["total_latency"] / out["hindsight"]["total_latency"]
+    print(
+        f"{trace.name}: {len(trace)} requests, memory {scenario.memory} tokens, interval "
+        f"width {scenario.width} ({scenario.interval_kind})"
+        f"{', all at time 0' if scenario.all_at_zero else ''}"
+    )
+    print(table.drop(columns=["seconds"], errors="ignore").to_string(float_format="%.4g"))
+    return 0
+
+
+def cmd_schedule_sweep(args: argparse.Namespace) -> int:
+    from ala.scheduling import load_trace
+    from ala.scheduling.run import paper_bounds, sweep
+
+    trace = load_trace(args.trace)
+    if args.limit:
+        trace = trace.head(args.limit)
+    widths = [float(w) for w in args.widths.split(",")]
+    if any(not 0 <= w < 1 for w in widths):
+        raise AlaError("--widths must lie in [0, 1)")
+    table = sweep(
+        trace,
+        _scenario(args),
+        widths,
+        args.policy or list(POLICY_NAMES),
+        _round_seconds(args, trace),
+    )
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "sweep": table.to_dict(orient="records"),
+                    "bounds": paper_bounds(widths).to_dict(orient="records"),
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(
+            table.pivot(index="width", columns="policy", values="ratio").to_string(
+                float_format="%.3f"
+            )
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ala", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -161,6 +273,54 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print machine-readable JSON")
     ev.add_argument("--errors", type=Path, help="write per-row errors to this CSV")
     ev.set_defaults(func=cmd_evaluate)
+
+    def schedule_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("trace", type=Path, help="CSV: arrival time, prompt tokens, output tokens")
+        p.add_argument(
+            "--policy",
+            action="append",
+            choices=list(POLICY_NAMES),
+            help="repeatable (default: all)",
+        )
+        p.add_argument("--memory", type=int, default=16492, help="KV-cache tokens (16492)")
+        p.add_argument(
+            "--intervals",
+            choices=["symmetric", "random", "trace"],
+            default="symmetric",
+            help="how output intervals are made",
+        )
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument(
+            "--round-ms",
+            type=float,
+            default=20.0,
+            help="duration of a round, to turn arrival times into rounds (20)",
+        )
+        p.add_argument(
+            "--rate-scale",
+            type=float,
+            default=1.0,
+            help="replay arrivals this many times faster (1)",
+        )
+        p.add_argument(
+            "--all-at-zero",
+            action="store_true",
+            help="every request arrives at time 0 (the paper's setting)",
+        )
+        p.add_argument("--limit", type=int, help="use only the first N requests")
+        p.add_argument("--model", type=Path, help="ALA model JSON, to report seconds")
+        p.add_argument("--config", help="configuration of --model, values joined by '/'")
+        p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+    sch = sub.add_parser("schedule", help="simulate scheduling policies on a request trace")
+    schedule_args(sch)
+    sch.add_argument("--width", type=float, default=0.5, help="relative interval width x")
+    sch.set_defaults(func=cmd_schedule)
+
+    sw = sub.add_parser("schedule-sweep", help="latency ratio to hindsight over interval widths")
+    schedule_args(sw)
+    sw.add_argument("--widths", default="0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9")
+    sw.set_defaults(func=cmd_schedule_sweep, width=0.5)
     return parser
 
 

@@ -55,6 +55,9 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 def cmd_fit(args: argparse.Namespace) -> int:
     data = _load(args)
     model = ThroughputModel(args.method, seed=args.seed).fit(data)
+    if not args.no_calibrate:
+        print("calibrating prediction intervals (every protocol, out of fold)...", file=sys.stderr)
+        model.calibrate(data)
     model.save(args.output)
     status = model.database_["status"].value_counts().to_dict()
     print(
@@ -72,10 +75,25 @@ def cmd_fit(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     model = ThroughputModel.load(args.model)
     raw, queries = load_queries(args.queries, model.config_columns_, model.column_map_)
-    pred = model.predict(queries)
+    pred = model.predict(queries, interval=args.interval)
     out = raw.copy()
-    out["thpt_pred"] = pred["thpt_pred"].to_numpy()
-    out["source"] = pred["source"].to_numpy()
+    extra = ["thpt_pred", "source"]
+    if args.interval is not None:
+        extra += ["thpt_lo", "thpt_hi", "confidence", "nearest_distance"]
+    for col in extra:
+        out[col] = pred[col].to_numpy()
+    if args.run:
+        from ala.annealing import load_runs
+        from ala.uncertainty import TrustModel
+
+        trust_model = TrustModel(args.seed).fit(load_runs(args.run))
+        labels = model.curves(queries)["config"]
+        reports = {
+            cfg: trust_model.trust(model.points_[model.points_["config"] == cfg])
+            for cfg in labels.unique()
+        }
+        out["predicted_error"] = labels.map(lambda c: reports[c].predicted_error).to_numpy()
+        out["run_confidence"] = labels.map(lambda c: reports[c].confidence).to_numpy()
     if args.output:
         out.to_csv(args.output, index=False)
         print(f"{len(out)} predictions written to {args.output}", file=sys.stderr)
@@ -95,6 +113,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     table = result.summary()
+    if args.interval is not None:
+        from ala.uncertainty import interval_coverage
+
+        if any(m in ("default", "paper") for m in methods):
+            table = table.merge(
+                interval_coverage(result, args.interval).drop(columns="n"),
+                on=["protocol", "method"],
+                how="left",
+            )
     if args.json:
         print(
             json.dumps(
@@ -218,6 +245,101 @@ def cmd_schedule_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+class ProgressBar:
+    """A one-line progress bar on stderr, drawn only on a terminal."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.total, self.label, self.done = total, label, 0
+        self.live = sys.stderr.isatty()
+
+    def step(self, note: str = "") -> None:
+        self.done += 1
+        if self.live:
+            filled = int(30 * self.done / max(self.total, 1))
+            print(
+                f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {self.done}/"
+                f"{self.total} {note}",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        if self.live:
+            print(file=sys.stderr)
+
+
+def cmd_anneal(args: argparse.Namespace) -> int:
+    from ala.annealing import AnnealSettings, anneal, chain_specs, run_chains, save_runs
+    from ala.data import config_labels
+
+    data = _load(args)
+    settings = AnnealSettings(
+        iterations=args.iterations,
+        initial_temperature=args.temperature,
+        cooling=args.cooling,
+        moves=args.moves,
+        seed=args.seed,
+        method=args.method,
+    )
+    labels = config_labels(data.frame, data.config_columns)
+    configs = args.config or [labels.value_counts().index[0]]
+    seeds = [args.seed + k for k in range(args.chains)]
+    specs = chain_specs(data.frame, data.config_columns, configs, seeds, settings)
+    if len(specs) == 1 and not args.scheduler:
+        bar = ProgressBar(settings.iterations, "annealing")
+        run = anneal(
+            specs[0].universe,
+            specs[0].settings,
+            config=specs[0].config,
+            on_step=lambda s: bar.step(f"best {s.best_error:.2f}%"),
+        )
+        bar.close()
+        runs = [run]
+    else:
+        where = f"Dask at {args.scheduler}" if args.scheduler else "local processes"
+        print(f"running {len(specs)} chains ({where})...", file=sys.stderr)
+        runs = run_chains(specs, processes=args.processes, scheduler=args.scheduler)
+    save_runs(runs, args.output)
+    for run in runs:
+        best = run.best
+        print(
+            f"{run.config} seed {run.settings.seed}: {len(run.steps)} iterations, best error "
+            f"{best.error:.2f}% with {len(best.subset)} of {len(run.universe)} rows",
+            file=sys.stderr,
+        )
+    print(f"logs saved to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_trust(args: argparse.Namespace) -> int:
+    from ala.annealing import load_runs
+    from ala.uncertainty import TrustModel
+
+    runs = load_runs(args.run)
+    data = load_benchmarks(args.data, columns=_mapping(args.map))
+    report = TrustModel(args.seed).fit(runs).trust(data.frame)
+    doc = {
+        "predicted_error": report.predicted_error,
+        "confidence": report.confidence,
+        "distance": report.distance,
+        "nearest_logged_subset": {
+            "config": report.nearest_config,
+            "iteration": report.nearest_iteration,
+        },
+    }
+    if args.json:
+        print(json.dumps(doc, indent=2))
+    else:
+        print(
+            f"{data.report.source}: predicted error {report.predicted_error:.2f}% (median "
+            f"APE), confidence {report.confidence:.3f} (distance {report.distance:.3f} to "
+            f"the nearest logged subset: {report.nearest_config}, iteration "
+            f"{report.nearest_iteration})"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ala", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -248,12 +370,30 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("-o", "--output", type=Path, required=True, help="model JSON to write")
     fit.add_argument("--method", choices=METHODS, default="default")
     fit.add_argument("--database", type=Path, help="also write the parameter database as CSV")
+    fit.add_argument(
+        "--no-calibrate",
+        action="store_true",
+        help="skip interval calibration (faster; predict --interval then fails)",
+    )
     fit.set_defaults(func=cmd_fit)
 
     pred = sub.add_parser("predict", help="predict throughput for query rows")
     pred.add_argument("model", type=Path, help="model JSON written by 'ala fit'")
     pred.add_argument("queries", type=Path, help="CSV with configuration columns and ii, oo, bb")
     pred.add_argument("-o", "--output", type=Path, help="CSV to write (default: stdout)")
+    pred.add_argument(
+        "--interval",
+        type=float,
+        metavar="LEVEL",
+        help="add a conformal interval at this level (e.g. 0.9) and confidence",
+    )
+    pred.add_argument(
+        "--run",
+        type=Path,
+        help="annealing run JSON: add the predicted error and Algorithm 8's "
+        "confidence of each configuration's training data",
+    )
+    pred.add_argument("--seed", type=int, default=0)
     pred.set_defaults(func=cmd_predict)
 
     ev = sub.add_parser("evaluate", help="compare methods under hold-out protocols")
@@ -272,7 +412,42 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--k", type=int, default=5, help="folds of the kfold protocol")
     ev.add_argument("--json", action="store_true", help="print machine-readable JSON")
     ev.add_argument("--errors", type=Path, help="write per-row errors to this CSV")
+    ev.add_argument(
+        "--interval",
+        type=float,
+        metavar="LEVEL",
+        help="also report coverage and median relative width of LEVEL intervals",
+    )
     ev.set_defaults(func=cmd_evaluate)
+
+    an = sub.add_parser("anneal", help="simulated annealing over training subsets (Algorithm 6)")
+    data_args(an)
+    an.add_argument("-o", "--output", type=Path, required=True, help="run JSON to write")
+    an.add_argument(
+        "--config",
+        action="append",
+        help="configuration label (values joined by ' / '), repeatable; default: "
+        "the configuration with the most rows",
+    )
+    an.add_argument("--iterations", type=int, default=200)
+    an.add_argument("--chains", type=int, default=1, help="chains per configuration (seeds)")
+    an.add_argument("--temperature", type=float, default=1.0, help="initial temperature")
+    an.add_argument("--cooling", type=float, default=0.97, help="tau <- cooling * tau")
+    an.add_argument("--moves", type=int, default=2, help="rows added/removed per step")
+    an.add_argument(
+        "--method", choices=METHODS, default="default", help="model trained on each subset"
+    )
+    an.add_argument("--processes", type=int, help="local worker processes (default: cores)")
+    an.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
+    an.set_defaults(func=cmd_anneal)
+
+    tr = sub.add_parser("trust", help="predicted error and confidence of a new dataset")
+    tr.add_argument("run", type=Path, help="run JSON written by 'ala anneal'")
+    tr.add_argument("data", type=Path, help="the new benchmark CSV")
+    tr.add_argument("--map", action="append", metavar="CANONICAL=COLUMN")
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--json", action="store_true")
+    tr.set_defaults(func=cmd_trust)
 
     def schedule_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("trace", type=Path, help="CSV: arrival time, prompt tokens, output tokens")

@@ -147,7 +147,8 @@ def evaluate(
                 start = time.perf_counter()
                 model = make_method(name, config_columns=cols, seed=seed).fit(train)
                 mid = time.perf_counter()
-                pred = model.predict(test)["thpt_pred"].to_numpy(float)
+                predicted = model.predict(test)
+                pred = predicted["thpt_pred"].to_numpy(float)
                 fit_s[name] += mid - start
                 predict_s[name] += time.perf_counter() - mid
                 actual = test["thpt"].to_numpy(float)
@@ -164,6 +165,12 @@ def evaluate(
                             "thpt": actual,
                             "thpt_pred": pred,
                             "ape": np.abs(pred - actual) / actual * 100,
+                            "situation": predicted.get(
+                                "situation", pd.Series(None, index=predicted.index, dtype=object)
+                            ).to_numpy(),
+                            "scale": predicted.get(
+                                "scale", pd.Series(np.nan, index=predicted.index)
+                            ).to_numpy(float),
                         }
                     )
                 )

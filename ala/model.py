@@ -30,8 +30,15 @@ import xgboost as xgb
 
 from ala.curves import build_database, fit_projection, saturation
 from ala.data import Benchmarks, config_labels
-from ala.errors import DataError, ModelFileError, UnknownConfigurationError
+from ala.errors import AlaError, DataError, ModelFileError, UnknownConfigurationError
 from ala.prior import PRIOR_WEIGHT, PriorLearner
+from ala.uncertainty import (
+    NOISE_FLOOR,
+    IntervalCalibration,
+    apply_interval,
+    calibrate,
+    nearest_points,
+)
 
 Array = npt.NDArray[np.float64]
 
@@ -39,6 +46,7 @@ FORMAT = "ala.throughput-model"
 FORMAT_VERSION = 1
 METHODS = ("default", "paper")
 PARAMS = ("a", "b", "c")
+POINT_COLUMNS = ("ii", "oo", "bb", "thpt")
 
 
 def param_features(ii: npt.ArrayLike, oo: npt.ArrayLike) -> Array:
@@ -149,6 +157,19 @@ class ThroughputModel:
                 self.learners_[str(label)] = PriorLearner.fit(rows)
             self.database_ = build_database(frame, cols, solver=self._fit_default_curves)
         self.database_.insert(0, "config", config_labels(self.database_, cols))
+        self.points_ = pd.DataFrame(
+            {"config": labels.to_numpy(), **{c: frame[c].to_numpy(float) for c in POINT_COLUMNS}}
+        )
+        self.calibration_: IntervalCalibration | None = None
+        return self
+
+    def calibrate(self, data: Benchmarks | pd.DataFrame) -> ThroughputModel:
+        """Learn prediction intervals from out-of-fold residuals of every protocol on ``data``.
+
+        ``data`` should be the training data; see :mod:`ala.uncertainty`.
+        """
+        self._check_fitted()
+        self.calibration_ = calibrate(data, self.method, self.seed)
         return self
 
     def _fit_default_curves(self, groups: pd.DataFrame, bb: Array, y: Array) -> Array:
@@ -206,7 +227,9 @@ class ThroughputModel:
         unique = keys.drop_duplicates(ignore_index=True)
         usable_db = self.database_[self.database_["status"] != "failed"]
         found = unique.merge(
-            usable_db[["config", "ii", "oo", *PARAMS]], on=["config", "ii", "oo"], how="left"
+            usable_db[["config", "ii", "oo", *PARAMS, "bb_min", "bb_max"]],
+            on=["config", "ii", "oo"],
+            how="left",
         )
         found["source"] = np.where(found["a"].notna(), "database", "learned")
         params = found[list(PARAMS)].to_numpy(float, copy=True)
@@ -223,26 +246,85 @@ class ThroughputModel:
         found[list(PARAMS)] = params
         return keys.merge(found, on=["config", "ii", "oo"], how="left")
 
-    def predict(self, queries: pd.DataFrame) -> pd.DataFrame:
+    def predict(self, queries: pd.DataFrame, interval: float | None = None) -> pd.DataFrame:
         """Predicted throughput for each query row (configuration, ii, oo, bb).
 
         Returns a copy of ``queries`` in the same order with ``thpt_pred`` (tokens/s),
-        ``source`` and the curve parameters ``a, b, c`` added.
+        ``source``, the curve parameters ``a, b, c``, the ``situation`` of the prediction and
+        its configuration's noise ``scale`` (%). With ``interval`` (e.g. 0.9) it also adds the
+        conformal interval ``thpt_lo, thpt_hi``, the log2 distance to the nearest benchmarked
+        point ``nearest_distance`` and ``confidence = 1 / (1 + nearest_distance)``.
+
+        Raises
+        ------
+        AlaError
+            If ``interval`` is asked of a model that was never calibrated.
         """
         if "bb" not in queries.columns:
             raise DataError("queries lack column 'bb' (batch size)")
         params = self.curves(queries)
+        bb = queries["bb"].to_numpy(float)
         out = queries.copy()
         out["thpt_pred"] = saturation(
-            queries["bb"].to_numpy(float),
-            params["a"].to_numpy(),
-            params["b"].to_numpy(),
-            params["c"].to_numpy(),
+            bb, params["a"].to_numpy(), params["b"].to_numpy(), params["c"].to_numpy()
         )
         out["source"] = params["source"].to_numpy()
         for p in PARAMS:
             out[p] = params[p].to_numpy()
+        out["situation"] = self._situation(params, bb)
+        out["scale"] = params["config"].map(self._noise()).to_numpy(float)
+        if interval is None:
+            return out
+        if self.calibration_ is None:
+            raise AlaError(
+                "this model has no interval calibration: fit it with calibration "
+                "(ala fit without --no-calibrate, or model.calibrate(data))"
+            )
+        out = apply_interval(out, self.calibration_, interval)
+        near = nearest_points(self.points_, params.assign(bb=bb), k=1)
+        distance = near.set_index("query")["distance"].reindex(range(len(out))).to_numpy()
+        out["nearest_distance"] = distance
+        out["confidence"] = 1 / (1 + distance)
         return out
+
+    def nearest(self, queries: pd.DataFrame, k: int = 3) -> pd.DataFrame:
+        """The ``k`` benchmarked points nearest each query (see :func:`nearest_points`)."""
+        self._check_fitted()
+        keys = self.curves(queries)[["config", "ii", "oo"]].assign(bb=queries["bb"].to_numpy(float))
+        return nearest_points(self.points_, keys, k=k)
+
+    def _situation(self, params: pd.DataFrame, bb: Array) -> Array:
+        db = self.database_
+        length = db["ii"] + db["oo"]
+        lo = length.groupby(db["config"]).min()
+        hi = length.groupby(db["config"]).max()
+        q_len = (params["ii"] + params["oo"]).to_numpy(float)
+        cfg = params["config"]
+        inner = (q_len >= cfg.map(lo).to_numpy(float) - 1e-9) & (
+            q_len <= cfg.map(hi).to_numpy(float) + 1e-9
+        )
+        within = (bb >= params["bb_min"].to_numpy(float) - 1e-9) & (
+            bb <= params["bb_max"].to_numpy(float) + 1e-9
+        )
+        database = params["source"].to_numpy() == "database"
+        return np.where(
+            database,
+            np.where(within, "database_within", "database_beyond"),
+            np.where(inner, "learned_inner", "learned_outer"),
+        )
+
+    def _noise(self) -> dict[str, float]:
+        """Per configuration: median APE (%) of its fitted curves, at least the noise floor."""
+        if not hasattr(self, "noise_"):
+            db = self.database_
+            ok = db[db["status"] == "ok"]
+            med = ok.groupby("config")["mape"].median()
+            med = med.reindex(db["config"].unique()).fillna(db.groupby("config")["mape"].median())
+            self.noise_ = {
+                str(k): max(float(v), NOISE_FLOOR) if np.isfinite(v) else NOISE_FLOOR
+                for k, v in med.items()
+            }
+        return self.noise_
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "database_"):
@@ -260,6 +342,8 @@ class ThroughputModel:
             "config_columns": list(self.config_columns_),
             "column_map": self.column_map_,
             "database": {c: self.database_[c].tolist() for c in self.database_.columns},
+            "points": {c: self.points_[c].tolist() for c in self.points_.columns},
+            "calibration": None if self.calibration_ is None else self.calibration_.to_dict(),
             "configs": [
                 {"label": label, "values": list(values), "learner": self.learners_[label].to_dict()}
                 for label, values in self.configs_.items()
@@ -290,6 +374,12 @@ class ThroughputModel:
             model.config_columns_ = tuple(doc["config_columns"])
             model.column_map_ = dict(doc["column_map"])
             model.database_ = pd.DataFrame(doc["database"])
+            model.points_ = pd.DataFrame(doc["points"])
+            model.calibration_ = (
+                None
+                if doc.get("calibration") is None
+                else IntervalCalibration.from_dict(doc["calibration"])
+            )
             learner_cls = PaperLearner if model.method == "paper" else PriorLearner
             model.configs_ = {c["label"]: tuple(c["values"]) for c in doc["configs"]}
             model.learners_ = {

@@ -149,9 +149,14 @@ class HistogramBank:
 
 
 def _histogram(frame: pd.DataFrame, feature: str, edges: Array) -> Array:
+    """Counts in the bins of ``edges`` plus one overflow bin on each side.
+
+    The overflow bins are our addition: with the paper's fixed edges alone, data far outside
+    the logged universe would be clipped into the end bins and look similar to it.
+    """
     logs = np.log(frame[feature].to_numpy(float))
-    logs = np.clip(logs, edges[0], edges[-1])  # values outside the universe land in end bins
-    return np.histogram(logs, bins=edges)[0].astype(float)
+    idx = np.searchsorted(edges, logs, side="right")  # 0: below, len(edges): above
+    return np.bincount(idx, minlength=edges.size + 1).astype(float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +199,8 @@ def conformal_quantiles(scores: Array, level: float) -> tuple[float, float]:
     if n == 0:
         return -np.inf, np.inf
     tail = (1 - level) / 2
-    k_hi = int(np.ceil((n + 1) * (1 - tail))) - 1
-    k_lo = int(np.floor((n + 1) * tail)) - 1
+    k_hi = int(np.ceil((n + 1) * (1 - tail) - 1e-9)) - 1
+    k_lo = int(np.floor((n + 1) * tail + 1e-9)) - 1
     hi = s[k_hi] if k_hi < n else np.inf
     lo = s[k_lo] if k_lo >= 0 else -np.inf
     return float(lo), float(hi)

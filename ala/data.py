@@ -606,3 +606,18 @@ def canonical_text(values: pd.Series) -> pd.Series:
     integral = np.isfinite(filled) & (filled % 1 == 0) & (filled.abs() < 1e15)
     text = text.where(~integral, number.where(integral, 0).astype("int64").astype(str))
     return text
+
+
+def config_summary(frame: pd.DataFrame, config_columns: Sequence[str]) -> pd.DataFrame:
+    """One row per configuration: rows, distinct lengths and batch sizes, peak throughput."""
+    labels = config_labels(frame, config_columns)
+    return (
+        frame.groupby(labels.rename("configuration"))
+        .agg(
+            rows=("thpt", "size"),
+            lengths=("ii", "nunique"),
+            batch_sizes=("bb", "nunique"),
+            peak_tokens_per_s=("thpt", "max"),
+        )
+        .reset_index()
+    )

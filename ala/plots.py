@@ -1,0 +1,385 @@
+"""Plotly figure builders shared by the dashboard and the exported report.
+
+One look everywhere: the Okabe-Ito colour-blind-safe palette, titles with units, hover text
+with exact values. Each builder returns a ``plotly.graph_objects.Figure`` and does no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from ala.curves import saturation
+
+# Okabe & Ito (2008), safe for the common colour-vision deficiencies.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+THPT = "Throughput (tokens/s)"
+BATCH = "Batch size (concurrent requests)"
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
+    fig.update_layout(
+        title=title,
+        xaxis_title=x,
+        yaxis_title=y,
+        template="plotly_white",
+        colorway=list(PALETTE),
+        hovermode="closest",
+        legend_title_text="",
+        margin={"l": 60, "r": 20, "t": 60, "b": 50},
+    )
+    return fig
+
+
+def color(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+def curves_figure(
+    points: pd.DataFrame,
+    database: pd.DataFrame,
+    label_column: str = "config",
+    title: str = "Throughput vs batch size",
+) -> go.Figure:
+    """Measured points and fitted saturation curves, one colour per (label, ii, oo).
+
+    ``points``: ``label_column, ii, oo, bb, thpt``; ``database``: ``label_column, ii, oo, a,
+    b, c, knee, r2``. Saturation throughput ``c`` is drawn as a dotted line, the knee as a
+    diamond on the curve.
+    """
+    fig = go.Figure()
+    for i, row in enumerate(database.itertuples(index=False)):
+        label = getattr(row, label_column)
+        mine = points[
+            (points[label_column] == label) & (points["ii"] == row.ii) & (points["oo"] == row.oo)
+        ]
+        name = (
+            f"{label} · ii={row.ii:g}, oo={row.oo:g}"
+            if database[label_column].nunique() > 1
+            else f"ii={row.ii:g}, oo={row.oo:g}"
+        )
+        top = max(float(mine["bb"].max()) if len(mine) else 1.0, 1.0)
+        grid = np.linspace(1, top * 1.25, 80)
+        c = color(i)
+        fig.add_trace(
+            go.Scatter(
+                x=grid,
+                y=saturation(grid, row.a, row.b, row.c),
+                mode="lines",
+                name=name,
+                line={"color": c},
+                legendgroup=name,
+                hovertemplate=f"{name}<br>fitted: %{{y:,.1f}} tokens/s at batch %{{x:.1f}}"
+                "<extra></extra>",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=mine["bb"],
+                y=mine["thpt"],
+                mode="markers",
+                name=f"{name} (measured)",
+                marker={"color": c, "size": 9},
+                legendgroup=name,
+                showlegend=False,
+                hovertemplate=f"{name}<br>measured: %{{y:,.1f}} tokens/s at batch %{{x}}"
+                "<extra></extra>",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[grid[0], grid[-1]],
+                y=[row.c, row.c],
+                mode="lines",
+                showlegend=False,
+                line={"color": c, "dash": "dot", "width": 1},
+                legendgroup=name,
+                hovertemplate=f"saturation c = {row.c:,.1f} tokens/s<extra></extra>",
+            )
+        )
+        if np.isfinite(row.knee) and row.knee <= grid[-1]:
+            fig.add_trace(
+                go.Scatter(
+                    x=[row.knee],
+                    y=[saturation(row.knee, row.a, row.b, row.c)],
+                    mode="markers",
+                    marker={
+                        "symbol": "diamond",
+                        "size": 12,
+                        "color": c,
+                        "line": {"color": "black", "width": 1},
+                    },
+                    showlegend=False,
+                    legendgroup=name,
+                    hovertemplate=f"knee: batch {row.knee:.1f} reaches 90 % of c<extra></extra>",
+                )
+            )
+    return _layout(fig, title, BATCH, THPT)
+
+
+def residuals_figure(residuals: pd.DataFrame) -> go.Figure:
+    """Residuals (measured - fitted, % of measured) by batch size."""
+    fig = go.Figure()
+    for i, ((ii, oo), rows) in enumerate(residuals.groupby(["ii", "oo"])):
+        pct = rows["residual"] / rows["thpt"] * 100
+        fig.add_trace(
+            go.Scatter(
+                x=rows["bb"],
+                y=pct,
+                mode="markers",
+                name=f"ii={ii:g}, oo={oo:g}",
+                marker={"color": color(i), "size": 8},
+                hovertemplate="batch %{x}: %{y:+.2f} %<extra></extra>",
+            )
+        )
+    fig.add_hline(y=0, line_color="grey")
+    return _layout(fig, "Residuals of the fitted curves", BATCH, "Residual (% of measured)")
+
+
+def prediction_figure(
+    curve: pd.DataFrame, query_bb: Sequence[float] = (), title: str = "Predicted throughput"
+) -> go.Figure:
+    """A predicted curve with its interval band; ``curve`` has bb, thpt_pred, thpt_lo, thpt_hi."""
+    fig = go.Figure()
+    if {"thpt_lo", "thpt_hi"} <= set(curve.columns):
+        fig.add_trace(
+            go.Scatter(
+                x=np.concatenate([curve["bb"], curve["bb"][::-1]]),
+                y=np.concatenate([curve["thpt_hi"], curve["thpt_lo"][::-1]]),
+                fill="toself",
+                fillcolor="rgba(0,114,178,0.18)",
+                line={"width": 0},
+                name="interval",
+                hoverinfo="skip",
+            )
+        )
+    custom = curve[["thpt_lo", "thpt_hi"]].to_numpy() if "thpt_lo" in curve else None
+    fig.add_trace(
+        go.Scatter(
+            x=curve["bb"],
+            y=curve["thpt_pred"],
+            mode="lines",
+            name="prediction",
+            line={"color": PALETTE[0], "width": 3},
+            customdata=custom,
+            hovertemplate=(
+                "batch %{x}: %{y:,.1f} tokens/s"
+                + (" [%{customdata[0]:,.1f}, %{customdata[1]:,.1f}]" if custom is not None else "")
+                + "<extra></extra>"
+            ),
+        )
+    )
+    marks = curve[curve["bb"].isin(list(query_bb))]
+    if len(marks):
+        fig.add_trace(
+            go.Scatter(
+                x=marks["bb"],
+                y=marks["thpt_pred"],
+                mode="markers",
+                name="your batch size",
+                marker={"color": PALETTE[3], "size": 13, "symbol": "x"},
+                hovertemplate="batch %{x}: %{y:,.1f} tokens/s<extra></extra>",
+            )
+        )
+    return _layout(fig, title, BATCH, THPT)
+
+
+def confidence_gauge(confidence: float, title: str = "Confidence") -> go.Figure:
+    """A 0-1 gauge: red below 0.5 (far from anything benchmarked), green above 0.8."""
+    fig = go.Figure(
+        go.Indicator(
+            mode="gauge+number",
+            value=float(confidence),
+            number={"valueformat": ".2f"},
+            title={"text": title},
+            gauge={
+                "axis": {"range": [0, 1]},
+                "bar": {"color": PALETTE[0]},
+                "steps": [
+                    {"range": [0, 0.5], "color": "#F4C7B8"},
+                    {"range": [0.5, 0.8], "color": "#FBE3B0"},
+                    {"range": [0.8, 1], "color": "#BFE6D9"},
+                ],
+            },
+        )
+    )
+    fig.update_layout(height=260, margin={"l": 30, "r": 30, "t": 50, "b": 10})
+    return fig
+
+
+def anneal_figure(trace: pd.DataFrame) -> go.Figure:
+    """Annealing trace: candidate, current and best error, and temperature (right axis)."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=trace["iteration"],
+            y=trace["error"],
+            mode="markers",
+            name="candidate error",
+            marker={"color": PALETTE[5], "size": 5},
+            hovertemplate="iteration %{x}: %{y:.3f} %<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=trace["iteration"],
+            y=trace["current_error"],
+            mode="lines",
+            name="accepted (current)",
+            line={"color": PALETTE[1]},
+            hovertemplate="iteration %{x}: %{y:.3f} %<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=trace["iteration"],
+            y=trace["best_error"],
+            mode="lines",
+            name="best so far",
+            line={"color": PALETTE[2], "width": 3},
+            hovertemplate="iteration %{x}: %{y:.3f} %<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=trace["iteration"],
+            y=trace["temperature"],
+            mode="lines",
+            name="temperature",
+            yaxis="y2",
+            line={"color": PALETTE[7], "dash": "dot"},
+            hovertemplate="iteration %{x}: tau %{y:.4f}<extra></extra>",
+        )
+    )
+    _layout(
+        fig,
+        "Simulated annealing over training subsets",
+        "Iteration",
+        "Median APE on held-out rows (%)",
+    )
+    fig.update_layout(
+        yaxis2={"title": "Temperature", "overlaying": "y", "side": "right", "showgrid": False}
+    )
+    return fig
+
+
+def error_histogram(
+    errors: pd.DataFrame,
+    by: str = "method",
+    title: str = "Distribution of absolute percentage errors",
+) -> go.Figure:
+    """Overlaid histograms of APE (%) per ``by`` (method, model, protocol...)."""
+    fig = go.Figure()
+    top = float(np.nanpercentile(errors["ape"], 97)) if len(errors) else 1.0
+    for i, (name, rows) in enumerate(errors.groupby(by, sort=False)):
+        fig.add_trace(
+            go.Histogram(
+                x=rows["ape"].clip(upper=top),
+                name=str(name),
+                opacity=0.6,
+                marker_color=color(i),
+                xbins={"start": 0, "end": top, "size": top / 40},
+                hovertemplate=f"{name}: %{{y}} points at %{{x:.1f}} %<extra></extra>",
+            )
+        )
+    fig.update_layout(barmode="overlay")
+    return _layout(fig, title, "Absolute percentage error (%, clipped at p97)", "Points")
+
+
+def error_box(
+    errors: pd.DataFrame, by: str, color_by: str = "method", title: str = "Errors per model"
+) -> go.Figure:
+    """Box plots of APE (%) per ``by`` category, one colour per ``color_by``."""
+    fig = go.Figure()
+    for i, (name, rows) in enumerate(errors.groupby(color_by, sort=False)):
+        fig.add_trace(
+            go.Box(
+                x=rows[by], y=rows["ape"], name=str(name), marker_color=color(i), boxpoints=False
+            )
+        )
+    fig.update_layout(boxmode="group", yaxis_type="log")
+    return _layout(fig, title, by, "Absolute percentage error (%, log scale)")
+
+
+def memory_figure(
+    rounds: np.ndarray, values: np.ndarray, capacity: int, title: str = "KV-cache memory over time"
+) -> go.Figure:
+    """Memory used (tokens) against round, with the capacity line; thinned for the browser."""
+    step = max(1, rounds.size // 4000)
+    fig = go.Figure(
+        go.Scatter(
+            x=rounds[::step],
+            y=values[::step],
+            mode="lines",
+            line={"color": PALETTE[0]},
+            name="memory used",
+            hovertemplate="round %{x:,}: %{y:,} tokens<extra></extra>",
+        )
+    )
+    fig.add_hline(
+        y=capacity,
+        line_dash="dash",
+        line_color=PALETTE[3],
+        annotation_text=f"capacity {capacity:,} tokens",
+    )
+    return _layout(fig, title, "Round", "Memory (tokens)")
+
+
+def sweep_figure(table: pd.DataFrame, bounds: pd.DataFrame | None = None) -> go.Figure:
+    """Total latency / hindsight against interval width per policy, with the papers' shapes."""
+    fig = go.Figure()
+    for i, (policy, rows) in enumerate(table.groupby("policy", sort=False)):
+        fig.add_trace(
+            go.Scatter(
+                x=rows["width"],
+                y=rows["ratio"],
+                mode="lines+markers",
+                name=str(policy),
+                line={"color": color(i)},
+                hovertemplate=f"{policy}: width %{{x}} → x%{{y:.3f}}<extra></extra>",
+            )
+        )
+    if bounds is not None:
+        for col, label, dash in (
+            ("a_max_upper", "A_max upper bound", "dash"),
+            ("a_max_lower", "A_max lower bound", "dot"),
+            ("a_min_shape", "A_min O(log 1/α) shape", "dashdot"),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=bounds["width"],
+                    y=bounds[col],
+                    mode="lines",
+                    name=label,
+                    line={"color": "grey", "dash": dash},
+                    hovertemplate=f"{label}: %{{y:.2f}}<extra></extra>",
+                )
+            )
+    fig.update_layout(yaxis_type="log")
+    return _layout(
+        fig,
+        "Latency relative to hindsight vs interval width",
+        "Interval width x (interval [(1-x)o, (1+x)o])",
+        "Total latency / hindsight (log scale)",
+    )
+
+
+def latency_bars(summary: pd.DataFrame) -> go.Figure:
+    """Total, mean and p99 latency per policy, relative to hindsight."""
+    fig = go.Figure()
+    for i, col in enumerate(("total_latency", "mean_latency", "p99_latency")):
+        base = float(summary.loc["hindsight", col]) if "hindsight" in summary.index else 1.0
+        fig.add_trace(
+            go.Bar(
+                x=summary.index,
+                y=summary[col] / base,
+                name=col.replace("_", " "),
+                marker_color=color(i),
+                hovertemplate="%{x}: x%{y:.3f}<extra></extra>",
+            )
+        )
+    fig.update_layout(barmode="group")
+    return _layout(fig, "Latency per policy relative to hindsight", "Policy", "Ratio to hindsight")

@@ -1,0 +1,92 @@
+"""Sizing a deployment: batch size, replicas and cost for a target throughput."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ala.errors import AlaError
+from ala.model import ThroughputModel
+
+
+@dataclass(frozen=True, slots=True)
+class SizingResult:
+    """The answer for one configuration and workload.
+
+    ``batch`` is the smallest batch size reaching the target on one replica, or the batch
+    size of the highest predicted throughput when no batch size does (then several replicas
+    are needed). Replicas and cost come as (pessimistic, expected, optimistic) using the
+    interval's lower bound, the prediction and the upper bound.
+    """
+
+    batch: float
+    reaches_target: bool
+    thpt: tuple[float, float, float]  # per replica at ``batch``: lo, pred, hi
+    replicas: tuple[int, int, int]  # pessimistic, expected, optimistic
+    cost_per_million: tuple[float, float, float] | None  # same order as replicas
+    curve: pd.DataFrame  # bb, thpt_pred (and thpt_lo, thpt_hi if calibrated)
+
+
+def size_deployment(
+    model: ThroughputModel,
+    config: Mapping[str, str],
+    ii: float,
+    oo: float,
+    target_tps: float,
+    price_per_hour: float | None = None,
+    max_batch: int | None = None,
+    interval: float = 0.9,
+) -> SizingResult:
+    """Smallest batch size, replicas and cost per million tokens to serve ``target_tps``.
+
+    ``price_per_hour`` is per accelerator; the configuration's ``acc_count`` (if any)
+    multiplies it. Cost per million tokens = accelerator-hours of all replicas per hour /
+    tokens per hour delivered (the target) x 10^6.
+    """
+    if target_tps <= 0:
+        raise AlaError("the target throughput must be positive")
+    if price_per_hour is not None and price_per_hour < 0:
+        raise AlaError("the price per accelerator-hour cannot be negative")
+    label = " / ".join(str(config[c]) for c in model.config_columns_) or "all"
+    if max_batch is None:
+        measured = model.points_.loc[model.points_["config"] == label, "bb"]
+        max_batch = int(max(64, 2 * (measured.max() if len(measured) else 32)))
+    bb = np.arange(1, max_batch + 1, dtype=float)
+    queries = pd.DataFrame(
+        {
+            **{c: [str(config[c])] * bb.size for c in model.config_columns_},
+            "ii": float(ii),
+            "oo": float(oo),
+            "bb": bb,
+        }
+    )
+    calibrated = model.calibration_ is not None
+    pred = model.predict(queries, interval=interval if calibrated else None)
+    if not calibrated:
+        pred["thpt_lo"] = pred["thpt_hi"] = pred["thpt_pred"]
+    reaching = np.flatnonzero(pred["thpt_pred"].to_numpy() >= target_tps)
+    k = int(reaching[0]) if reaching.size else int(np.argmax(pred["thpt_pred"].to_numpy()))
+    lo, mid, hi = (float(pred[c].iloc[k]) for c in ("thpt_lo", "thpt_pred", "thpt_hi"))
+    replicas = tuple(max(1, math.ceil(target_tps / max(v, 1e-9))) for v in (lo, mid, hi))
+    cost = None
+    if price_per_hour is not None:
+        try:
+            accelerators = float(config.get("acc_count", 1))
+        except ValueError:
+            accelerators = 1.0
+        cost = tuple(
+            price_per_hour * accelerators * r / (target_tps * 3600) * 1e6 for r in replicas
+        )
+    columns = ["bb", "thpt_pred"] + (["thpt_lo", "thpt_hi"] if calibrated else [])
+    return SizingResult(
+        batch=float(bb[k]),
+        reaches_target=bool(reaching.size),
+        thpt=(lo, mid, hi),
+        replicas=replicas,  # type: ignore[arg-type]
+        cost_per_million=cost,  # type: ignore[arg-type]
+        curve=pred[columns].reset_index(drop=True),
+    )

@@ -1,0 +1,270 @@
+"""The workspace: datasets, fitted models and annealing runs in one SQLite database.
+
+Location: ``$ALA_WORKSPACE`` if set, else ``./.ala-workspace``. Every call opens its own
+connection (SQLite in WAL mode with a busy timeout), so the app's sessions and background
+threads can use one workspace at once. Datasets are stored as the uploaded bytes plus the
+column mapping, and re-validated on load, so what is stored is exactly what the user gave.
+A run left ``running`` by a process that no longer exists is marked ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ala.annealing import AnnealRun, AnnealSettings, AnnealStep
+from ala.errors import AlaError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS datasets (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT UNIQUE NOT NULL,
+    content BLOB NOT NULL, columns TEXT NOT NULL, rows INTEGER NOT NULL,
+    report TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS models (
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    method TEXT NOT NULL, doc TEXT NOT NULL, created REAL NOT NULL,
+    PRIMARY KEY (dataset_id, method));
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    config TEXT NOT NULL, settings TEXT NOT NULL, universe TEXT NOT NULL,
+    status TEXT NOT NULL, owner_pid INTEGER NOT NULL, cancel INTEGER NOT NULL DEFAULT 0,
+    message TEXT NOT NULL DEFAULT '', created REAL NOT NULL, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS steps (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    iteration INTEGER NOT NULL, error REAL, current_error REAL, best_error REAL,
+    temperature REAL NOT NULL, accepted INTEGER NOT NULL, degenerate INTEGER NOT NULL,
+    subset TEXT NOT NULL, PRIMARY KEY (run_id, iteration));
+"""
+
+
+def default_path() -> Path:
+    return Path(os.environ.get("ALA_WORKSPACE", ".ala-workspace"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Workspace:
+    """Datasets, models and runs that survive reloads and restarts."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise AlaError(f"cannot create the workspace folder {self.path}: {exc}") from None
+        self.db = self.path / "workspace.sqlite"
+        with self._connect() as con:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.executescript(SCHEMA)
+        self.mark_interrupted()
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        con = sqlite3.connect(self.db, timeout=30)
+        con.execute("PRAGMA foreign_keys=ON")
+        try:
+            with con:
+                yield con
+        finally:
+            con.close()
+
+    # ------------------------------------------------------------------ datasets
+    def add_dataset(
+        self, name: str, content: bytes, columns: Mapping[str, str] | None, rows: int, report: str
+    ) -> int:
+        """Store an accepted upload; the same bytes twice give the same id."""
+        digest = hashlib.sha256(content).hexdigest()
+        with self._connect() as con:
+            found = con.execute("SELECT id FROM datasets WHERE sha256 = ?", (digest,)).fetchone()
+            if found:
+                return int(found[0])
+            cur = con.execute(
+                "INSERT INTO datasets (name, sha256, content, columns, rows, report, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (name, digest, content, json.dumps(dict(columns or {})), rows, report, time.time()),
+            )
+            return int(cur.lastrowid or 0)
+
+    def datasets(self) -> pd.DataFrame:
+        with self._connect() as con:
+            return pd.read_sql_query(
+                "SELECT id, name, rows, created FROM datasets ORDER BY id", con
+            )
+
+    def dataset(self, dataset_id: int) -> tuple[str, bytes, dict[str, str]]:
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT name, content, columns FROM datasets WHERE id = ?", (dataset_id,)
+            ).fetchone()
+        if row is None:
+            raise AlaError(f"dataset {dataset_id} is not in the workspace")
+        return str(row[0]), bytes(row[1]), json.loads(row[2])
+
+    def delete_dataset(self, dataset_id: int) -> None:
+        with self._connect() as con:
+            con.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
+
+    # -------------------------------------------------------------------- models
+    def save_model(self, dataset_id: int, method: str, doc: Mapping[str, Any]) -> None:
+        with self._connect() as con:
+            con.execute(
+                "INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?)",
+                (dataset_id, method, json.dumps(doc), time.time()),
+            )
+
+    def load_model(self, dataset_id: int, method: str) -> dict[str, Any] | None:
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT doc FROM models WHERE dataset_id = ? AND method = ?", (dataset_id, method)
+            ).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    # ---------------------------------------------------------------------- runs
+    def create_run(
+        self, dataset_id: int, config: str, settings: AnnealSettings, universe: pd.DataFrame
+    ) -> int:
+        from dataclasses import asdict
+
+        now = time.time()
+        with self._connect() as con:
+            cur = con.execute(
+                "INSERT INTO runs (dataset_id, config, settings, universe, status, owner_pid, "
+                "created, updated) VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
+                (
+                    dataset_id,
+                    config,
+                    json.dumps(asdict(settings)),
+                    json.dumps({c: universe[c].tolist() for c in universe.columns}),
+                    os.getpid(),
+                    now,
+                    now,
+                ),
+            )
+            return int(cur.lastrowid or 0)
+
+    def add_step(self, run_id: int, step: AnnealStep) -> None:
+        with self._connect() as con:
+            con.execute(
+                "INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    step.iteration,
+                    _num(step.error),
+                    _num(step.current_error),
+                    _num(step.best_error),
+                    step.temperature,
+                    int(step.accepted),
+                    int(step.degenerate),
+                    json.dumps(list(step.subset)),
+                ),
+            )
+            con.execute("UPDATE runs SET updated = ? WHERE id = ?", (time.time(), run_id))
+
+    def finish_run(self, run_id: int, status: str, message: str = "") -> None:
+        with self._connect() as con:
+            con.execute(
+                "UPDATE runs SET status = ?, message = ?, updated = ? WHERE id = ?",
+                (status, message, time.time(), run_id),
+            )
+
+    def request_cancel(self, run_id: int) -> None:
+        with self._connect() as con:
+            con.execute("UPDATE runs SET cancel = 1 WHERE id = ?", (run_id,))
+
+    def cancel_requested(self, run_id: int) -> bool:
+        with self._connect() as con:
+            row = con.execute("SELECT cancel FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return bool(row and row[0])
+
+    def runs(self, dataset_id: int | None = None) -> pd.DataFrame:
+        query = (
+            "SELECT r.id, r.dataset_id, r.config, r.status, r.message, r.created, "
+            "r.updated, COUNT(s.iteration) AS steps, MIN(s.best_error) AS best_error "
+            "FROM runs r LEFT JOIN steps s ON s.run_id = r.id"
+        )
+        args: tuple[Any, ...] = ()
+        if dataset_id is not None:
+            query += " WHERE r.dataset_id = ?"
+            args = (dataset_id,)
+        with self._connect() as con:
+            return pd.read_sql_query(query + " GROUP BY r.id ORDER BY r.id DESC", con, params=args)
+
+    def run_trace(self, run_id: int) -> pd.DataFrame:
+        with self._connect() as con:
+            return pd.read_sql_query(
+                "SELECT iteration, error, current_error, best_error, temperature, accepted, "
+                "degenerate FROM steps WHERE run_id = ? ORDER BY iteration",
+                con,
+                params=(run_id,),
+            )
+
+    def load_run(self, run_id: int) -> AnnealRun:
+        """The run as an :class:`AnnealRun`, to train the error predictor from."""
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT config, settings, universe, status FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
+            steps = con.execute(
+                "SELECT iteration, subset, error, accepted, temperature, current_error, "
+                "best_error, degenerate FROM steps WHERE run_id = ? ORDER BY iteration",
+                (run_id,),
+            ).fetchall()
+        if row is None:
+            raise AlaError(f"run {run_id} is not in the workspace")
+        return AnnealRun(
+            config=row[0],
+            universe=pd.DataFrame(json.loads(row[2])),
+            settings=AnnealSettings(**json.loads(row[1])),
+            steps=tuple(
+                AnnealStep(
+                    int(i),
+                    tuple(json.loads(sub)),
+                    _nan(e),
+                    bool(a),
+                    float(t),
+                    _nan(c),
+                    _nan(b),
+                    bool(d),
+                )
+                for i, sub, e, a, t, c, b, d in steps
+            ),
+            stopped=row[3] != "finished",
+        )
+
+    def mark_interrupted(self) -> int:
+        """Mark runs whose owning process is gone as interrupted; returns how many."""
+        with self._connect() as con:
+            rows = con.execute("SELECT id, owner_pid FROM runs WHERE status = 'running'").fetchall()
+            dead = [(time.time(), rid) for rid, pid in rows if not _alive(int(pid))]
+            con.executemany(
+                "UPDATE runs SET status = 'interrupted', message = 'the app stopped "
+                "while this run was going', updated = ? WHERE id = ?",
+                dead,
+            )
+        return len(dead)
+
+
+def _num(value: float) -> float | None:
+    return None if value != value else float(value)  # NaN -> NULL
+
+
+def _nan(value: float | None) -> float:
+    return float("nan") if value is None else float(value)

@@ -1,0 +1,1 @@
+"""Streamlit glue: cached state, background jobs, widgets (the only package importing it)."""

@@ -1,0 +1,22 @@
+"""ala dashboard: navigation only; each page lives in pages/."""
+
+import streamlit as st
+
+st.set_page_config(page_title="ala · LLM throughput", page_icon=":material/speed:", layout="wide")
+st.navigation(
+    {
+        "Benchmarks": [
+            st.Page("pages/data.py", title="Data", icon=":material/upload_file:", default=True),
+            st.Page("pages/curves.py", title="Curves", icon=":material/show_chart:"),
+        ],
+        "Predict": [
+            st.Page("pages/predict.py", title="Predict", icon=":material/online_prediction:"),
+            st.Page("pages/compare.py", title="Compare", icon=":material/leaderboard:"),
+            st.Page("pages/annealing.py", title="Annealing", icon=":material/thermostat:"),
+        ],
+        "Operate": [
+            st.Page("pages/scheduling.py", title="Scheduling", icon=":material/schedule:"),
+            st.Page("pages/report.py", title="Report", icon=":material/summarize:"),
+        ],
+    }
+).run()

@@ -1,0 +1,82 @@
+"""Annealing: run Algorithm 6 in the background, watch its trace live, train the predictor."""
+
+import streamlit as st
+
+from ala import plots
+from ala.annealing import AnnealSettings
+from ala.errors import AlaError
+from ala.ui import jobs, state
+from ala.ui.widgets import caption, config_picker, label_of
+
+st.title("Simulated annealing over training subsets")
+ws = state.workspace()
+dataset_id = state.current_dataset_id()
+data = state.benchmarks(dataset_id)
+config = config_picker(data.frame, data.config_columns, key="anneal")
+label = label_of(config, data.config_columns)
+with st.form("anneal-settings"):
+    c1, c2, c3, c4, c5 = st.columns(5)
+    iterations = c1.number_input("Iterations", 10, 5000, 300, 10)
+    temperature = c2.number_input("Initial temperature", 0.01, 100.0, 1.0)
+    cooling = c3.number_input("Cooling rate", 0.5, 1.0, 0.97)
+    moves = c4.number_input("Moves per step", 1, 10, 2)
+    seed = c5.number_input("Seed", 0, 10_000, 0)
+    start = st.form_submit_button("Start run", type="primary")
+if start:
+    try:
+        universe = state.config_rows(dataset_id, label)
+        run_id = jobs.start_run(
+            ws,
+            dataset_id,
+            label,
+            universe,
+            AnnealSettings(
+                int(iterations), float(temperature), float(cooling), int(moves), int(seed)
+            ),
+        )
+        st.session_state["run_id"] = run_id
+    except AlaError as exc:
+        st.error(str(exc))
+
+runs = ws.runs(dataset_id)
+if runs.empty:
+    st.info("No runs yet for this dataset: choose settings and start one.")
+    st.stop()
+run_ids = runs["id"].tolist()
+default = st.session_state.get("run_id", run_ids[0])
+run_id = st.selectbox(
+    "Run",
+    run_ids,
+    index=run_ids.index(default) if default in run_ids else 0,
+    format_func=lambda r: state.run_title(runs, r),
+)
+st.session_state["run_id"] = run_id
+
+
+@st.fragment(run_every=1.0)
+def live_trace() -> None:
+    status = state.run_status(run_id)
+    trace = ws.run_trace(run_id)
+    st.write(f"Status: **{status}**, {len(trace)} iterations logged")
+    if status == "running" and st.button("Cancel run", key=f"cancel-{run_id}"):
+        ws.request_cancel(run_id)
+    if len(trace):
+        st.plotly_chart(plots.anneal_figure(trace), width="stretch")
+        caption(
+            "dots: error of each proposed subset; orange: the accepted chain; green: the "
+            "best so far; dotted: temperature (right axis). Worse subsets are accepted "
+            "less often as the temperature falls."
+        )
+
+
+live_trace()
+if state.run_status(run_id) in ("finished", "cancelled", "interrupted"):
+    if st.button("Train the error predictor from this run"):
+        try:
+            report = state.trust_report(run_id, dataset_id, label)
+            st.success(
+                f"Predicted error for {label}: {report.predicted_error:.2f} % (median "
+                f"APE); confidence {report.confidence:.3f} (Algorithm 8)."
+            )
+        except AlaError as exc:
+            st.error(str(exc))

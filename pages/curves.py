@@ -1,0 +1,57 @@
+"""Curves: measured throughput and fitted saturation curves per configuration and length."""
+
+import streamlit as st
+
+from ala import plots
+from ala.ui import state, views
+from ala.ui.widgets import caption, config_options
+
+st.title("Throughput curves")
+dataset_id = state.current_dataset_id()
+data = state.benchmarks(dataset_id)
+model = state.model(dataset_id)
+options = config_options(data.frame, data.config_columns)
+configs = st.multiselect(
+    "Configurations (pick several to compare hardware or frameworks)",
+    options,
+    default=options[:1],
+    key="curve-configs",
+)
+if not configs:
+    st.info("Pick at least one configuration.")
+    st.stop()
+lengths = st.multiselect(
+    "Input/output lengths (all when empty)",
+    views.length_options(model, configs),
+    key="curve-lengths",
+)
+db, points, residuals = views.curve_view(model, configs, lengths)
+st.plotly_chart(plots.curves_figure(points, db), width="stretch")
+caption(
+    "dots are measurements, lines the fitted curve thpt = c − a·exp(−b·bb); the dotted "
+    "line is the saturation throughput c and the diamond the knee, the batch size that "
+    "reaches 90 % of c. Beyond the knee a bigger batch buys little throughput."
+)
+left, right = st.columns([3, 2])
+with left:
+    st.plotly_chart(plots.residuals_figure(residuals), width="stretch")
+    caption("how far each measurement lies from its curve, in % of the measurement.")
+with right:
+    st.subheader("Fit diagnostics")
+    shown = db[["config", "ii", "oo", "a", "b", "c", "knee", "r2", "mape", "n_points", "status"]]
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "c": st.column_config.NumberColumn("c (tokens/s)", format="%.1f"),
+            "mape": st.column_config.NumberColumn("MAPE %", format="%.2f"),
+            "r2": st.column_config.NumberColumn("R²", format="%.4f"),
+        },
+    )
+st.download_button(
+    "Download the parameter table (CSV)",
+    model.database_.to_csv(index=False).encode(),
+    "parameters.csv",
+    "text/csv",
+)

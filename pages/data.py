@@ -1,0 +1,72 @@
+"""Data: upload benchmark CSVs or use the bundled sample; see what was kept and dropped."""
+
+import streamlit as st
+
+from ala.data import ALIASES, REQUIRED, config_summary
+from ala.ui import state
+
+st.title("Benchmark data")
+st.caption(
+    "Upload benchmark CSVs (ii, oo, bb, throughput + configuration columns) or work on "
+    "the bundled LLM-Inference-Bench sample (BSD-3-Clause, Argonne)."
+)
+ws = state.workspace()
+
+uploads = st.file_uploader(
+    "Drop benchmark CSV files here",
+    type=["csv", "tsv", "txt"],
+    accept_multiple_files=True,
+    key="uploads",
+)
+for upload in uploads or []:
+    content = upload.getvalue()
+    mapping = st.session_state.get(f"map-{upload.name}")
+    outcome = state.ingest(upload.name, content, mapping)
+    if outcome.error:
+        st.error(outcome.error, icon=":material/error:")
+        if outcome.columns:
+            with st.expander(f"Map the columns of {upload.name}", expanded=True):
+                picks = {
+                    c: st.selectbox(c, ["—", *outcome.columns], key=f"pick-{upload.name}-{c}")
+                    for c in REQUIRED
+                }
+                if st.button("Apply mapping", key=f"apply-{upload.name}"):
+                    st.session_state[f"map-{upload.name}"] = {
+                        k: v for k, v in picks.items() if v != "—"
+                    }
+                    st.rerun()
+        continue
+    state.select_dataset(outcome.dataset_id)
+    st.success(
+        f"{upload.name}: {outcome.data.report.rows_kept:,} rows kept, "
+        f"{outcome.data.report.rows_dropped:,} dropped; saved to the workspace."
+    )
+
+datasets = ws.datasets()
+names = dict(zip(datasets["id"], datasets["name"], strict=True))
+current = state.current_dataset_id()
+chosen = st.selectbox(
+    "Dataset to work on",
+    list(names),
+    index=list(names).index(current),
+    format_func=lambda i: f"{names[i]} (#{i})",
+)
+state.select_dataset(chosen)
+data = state.benchmarks(chosen)
+report = data.report
+
+left, mid, right = st.columns(3)
+left.metric("Rows kept", f"{report.rows_kept:,}")
+mid.metric("Rows dropped", f"{report.rows_dropped:,}")
+right.metric("Repeats averaged", f"{report.repeats_merged:,}")
+with st.expander("Validation report", expanded=bool(report.dropped)):
+    st.code(report.summary(), language=None)
+    st.write("Columns used:", {k: v for k, v in report.column_map.items()})
+st.subheader("Configurations")
+st.dataframe(config_summary(data.frame, data.config_columns), width="stretch", hide_index=True)
+st.subheader("Preview")
+st.dataframe(data.frame.head(200), width="stretch", hide_index=True)
+st.caption(
+    "Recognised column spellings: "
+    + "; ".join(f"{k}: {', '.join(v[:4])}…" for k, v in ALIASES.items() if k in REQUIRED)
+)

@@ -1,0 +1,93 @@
+"""Predict: what-if throughput for a hypothetical deployment, and sizing for a target."""
+
+import streamlit as st
+
+from ala import plots
+from ala.errors import AlaError
+from ala.sizing import size_deployment
+from ala.ui import state, views
+from ala.ui.widgets import caption, config_picker
+
+st.title("What-if prediction")
+dataset_id = state.current_dataset_id()
+data = state.benchmarks(dataset_id)
+model = state.model(dataset_id)
+config = config_picker(data.frame, data.config_columns, key="predict")
+c1, c2, c3, c4 = st.columns(4)
+ii = c1.number_input("Input tokens (ii)", min_value=1, value=512, step=64, key="p-ii")
+oo = c2.number_input("Output tokens (oo)", min_value=1, value=512, step=64, key="p-oo")
+bb = c3.number_input("Batch size (bb)", min_value=1, value=32, step=1, key="p-bb")
+level = c4.slider("Interval level", 0.5, 0.99, 0.9, 0.01, key="p-level")
+try:
+    curve, near = views.whatif(model, config, ii, oo, [bb], level)
+except AlaError as exc:
+    st.error(str(exc))
+    st.stop()
+row = curve[curve["bb"] == bb].iloc[0]
+has_interval = "thpt_lo" in curve.columns
+left, right = st.columns([2, 1])
+with left:
+    st.metric(
+        "Predicted throughput",
+        f"{row.thpt_pred:,.0f} tokens/s",
+        help="tokens/s counting input and output tokens, as in the benchmarks",
+    )
+    if has_interval:
+        st.write(f"**{level:.0%} interval:** {row.thpt_lo:,.0f} – {row.thpt_hi:,.0f} tokens/s")
+    source = (
+        "a benchmarked curve (this length was measured)"
+        if row.source == "database"
+        else "a learned curve (this length was never benchmarked)"
+    )
+    st.write(f"**Source:** {source}; situation `{row.situation}`.")
+    st.plotly_chart(plots.prediction_figure(curve, [bb]), width="stretch")
+    caption(
+        "the line is the predicted saturation curve for this workload, the band the "
+        "interval at the chosen level; the cross marks your batch size."
+    )
+with right:
+    if has_interval:
+        st.plotly_chart(plots.confidence_gauge(row.confidence), width="stretch")
+        caption("1 on a benchmarked point; 0.5 one doubling away from the nearest one.")
+    st.write("**Nearest benchmarked points**")
+    st.dataframe(near[["ii", "oo", "bb", "thpt", "distance"]], hide_index=True, width="stretch")
+    if len(near) and near["distance"].iloc[0] > 1.5:
+        st.warning("Nothing benchmarked near here: treat this number as a rough guide.")
+st.session_state.setdefault("predictions", [])
+record = {
+    **config,
+    "ii": ii,
+    "oo": oo,
+    "bb": bb,
+    "thpt_pred": row.thpt_pred,
+    **({"thpt_lo": row.thpt_lo, "thpt_hi": row.thpt_hi} if has_interval else {}),
+}
+if record not in st.session_state["predictions"]:
+    st.session_state["predictions"].append(record)
+
+st.subheader("Sizing")
+s1, s2 = st.columns(2)
+target = s1.number_input(
+    "Target throughput (tokens/s)", min_value=1.0, value=20000.0, step=1000.0, key="s-target"
+)
+price = s2.number_input(
+    "Price per accelerator-hour (0 = skip cost)", min_value=0.0, value=0.0, step=0.5, key="s-price"
+)
+size = size_deployment(model, config, ii, oo, target, price or None, interval=level)
+k1, k2, k3 = st.columns(3)
+k1.metric(
+    "Batch size",
+    f"{size.batch:g}",
+    help="smallest batch reaching the target"
+    if size.reaches_target
+    else "highest-throughput batch; the target needs several replicas",
+)
+k2.metric(
+    "Replicas",
+    f"{size.replicas[1]}",
+    help=f"{size.replicas[2]} if the upper bound holds, {size.replicas[0]} at the lower",
+)
+k2.caption(f"range {size.replicas[2]} – {size.replicas[0]}")
+if size.cost_per_million:
+    k3.metric("Cost per million tokens", f"{size.cost_per_million[1]:,.3f}")
+    k3.caption(f"range {size.cost_per_million[2]:,.3f} – {size.cost_per_million[0]:,.3f}")

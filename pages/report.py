@@ -1,0 +1,51 @@
+"""Report: a self-contained HTML report and CSVs to share with stakeholders."""
+
+import pandas as pd
+import streamlit as st
+
+from ala import plots
+from ala.report import build_report
+from ala.ui import state, views
+from ala.ui.widgets import config_options
+
+st.title("Report")
+dataset_id = state.current_dataset_id()
+data = state.benchmarks(dataset_id)
+model = state.model(dataset_id)
+options = config_options(data.frame, data.config_columns)
+configs = st.multiselect("Configurations to show", options, default=options[:2], key="rep-cfg")
+title = st.text_input("Title", "LLM inference throughput: predictions and how far to trust them")
+predictions = pd.DataFrame(st.session_state.get("predictions", []))
+st.write(
+    f"{len(predictions)} what-if predictions from this session will be included "
+    "(make more on the Predict page)."
+)
+accuracy, _ = state.evaluation(dataset_id, ("default",), ("loo_inner", "max_batch"), 0.9)
+db, points, residuals = views.curve_view(model, configs)
+figures = [
+    (
+        "Measured points and fitted saturation curves; dotted: saturation throughput c, "
+        "diamond: knee (90 % of c).",
+        plots.curves_figure(points, db),
+    ),
+    ("Residuals of the fitted curves.", plots.residuals_figure(residuals)),
+]
+html = build_report(title, data.report, model, accuracy, predictions, figures)
+st.download_button(
+    "Download HTML report", html.encode(), "ala-report.html", "text/html", type="primary"
+)
+st.download_button(
+    "Download parameter table (CSV)",
+    model.database_.to_csv(index=False).encode(),
+    "parameters.csv",
+    "text/csv",
+)
+st.download_button(
+    "Download predictions (CSV)",
+    predictions.to_csv(index=False).encode(),
+    "predictions.csv",
+    "text/csv",
+    disabled=predictions.empty,
+)
+with st.expander("Preview"):
+    st.iframe(html, height=700)  # user text in the report is HTML-escaped

@@ -1,0 +1,80 @@
+"""Sizing arithmetic, the workspace database, and the HTML report."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+
+from ala.annealing import AnnealSettings, anneal
+from ala.errors import AlaError
+from ala.model import ThroughputModel
+from ala.report import build_report
+from ala.sizing import size_deployment
+from ala.store import Workspace
+
+from .conftest import physical_frame
+
+
+def test_sizing_picks_the_smallest_batch_and_counts_replicas(synthetic):
+    model = ThroughputModel().fit(synthetic).calibrate(synthetic)
+    small = size_deployment(model, {"acc": "GPU-A"}, 128, 128, target_tps=100)
+    assert small.reaches_target
+    assert small.batch == 1
+    assert small.replicas[1] == 1
+    big = size_deployment(model, {"acc": "GPU-A"}, 128, 128, target_tps=1e6, price_per_hour=2.0)
+    assert not big.reaches_target
+    lo, mid, hi = big.replicas
+    assert lo >= mid >= hi >= 2, "pessimistic >= expected >= optimistic"
+    assert big.cost_per_million[1] == pytest.approx(2.0 * mid / (1e6 * 3600) * 1e6)
+    with pytest.raises(AlaError, match="positive"):
+        size_deployment(model, {"acc": "GPU-A"}, 1, 1, target_tps=0)
+
+
+def test_workspace_survives_reopening_and_dedupes(tmp_path):
+    ws = Workspace(tmp_path)
+    first = ws.add_dataset("a.csv", b"ii,oo,bb,thpt\n1,1,1,1\n", None, 1, "ok")
+    assert ws.add_dataset("again.csv", b"ii,oo,bb,thpt\n1,1,1,1\n", None, 1, "ok") == first
+    ws.save_model(first, "default", {"x": 1})
+    again = Workspace(tmp_path)
+    assert again.dataset(first)[0] == "a.csv"
+    assert again.load_model(first, "default") == {"x": 1}
+    with pytest.raises(AlaError, match="not in the workspace"):
+        again.dataset(999)
+
+
+def test_runs_are_logged_loaded_and_interrupted_runs_marked(tmp_path):
+    ws = Workspace(tmp_path)
+    did = ws.add_dataset("p.csv", b"x", None, 1, "")
+    universe = physical_frame()[["ii", "oo", "bb", "thpt"]]
+    settings = AnnealSettings(iterations=5)
+    run_id = ws.create_run(did, "GPU-P", settings, universe)
+    run = anneal(universe, settings, config="GPU-P", on_step=lambda s: ws.add_step(run_id, s))
+    ws.finish_run(run_id, "finished")
+    loaded = ws.load_run(run_id)
+    assert [s.error for s in loaded.steps] == [s.error for s in run.steps]
+    assert len(ws.run_trace(run_id)) == 5
+    orphan = ws.create_run(did, "GPU-P", settings, universe)
+    with ws._connect() as con:  # a run owned by a process that is gone
+        con.execute("UPDATE runs SET owner_pid = ? WHERE id = ?", (2**22 + os.getpid(), orphan))
+    assert Workspace(tmp_path).runs().set_index("id").loc[orphan, "status"] == "interrupted"
+
+
+def test_report_is_self_contained_html(synthetic):
+    from ala import plots
+
+    model = ThroughputModel().fit(synthetic)
+    fig = plots.curves_figure(model.points_, model.database_.head(2))
+    html = build_report(
+        "Q3 <sizing>",
+        synthetic.report,
+        model,
+        pd.DataFrame({"m": [1.0]}),
+        pd.DataFrame({"thpt_pred": [5.0]}),
+        [("curves", fig)],
+    )
+    assert html.startswith("<!DOCTYPE html>")
+    assert "Q3 &lt;sizing&gt;" in html, "user text is escaped"
+    assert '<script src="https://cdn' not in html, "plotly.js is embedded, not fetched"
+    assert len(html) > 1_000_000, "the plotly.js bundle is inline"

@@ -6,7 +6,8 @@ with exact values. Each builder returns a ``plotly.graph_objects.Figure`` and do
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,20 @@ def color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
+class _Curve:
+    """One database row with typed fields (pandas rows are untyped)."""
+
+    def __init__(self, record: Mapping[Hashable, Any], label_column: str) -> None:
+        self.label = str(record[label_column])
+        self.ii, self.oo, self.a, self.b, self.c, self.knee = (
+            float(record[k]) for k in ("ii", "oo", "a", "b", "c", "knee")
+        )  # type: ignore[arg-type]
+
+
+def _rows(database: pd.DataFrame, label_column: str = "config") -> list[_Curve]:
+    return [_Curve(r, label_column) for r in database.to_dict("records")]
+
+
 def curves_figure(
     points: pd.DataFrame,
     database: pd.DataFrame,
@@ -51,8 +66,8 @@ def curves_figure(
     diamond on the curve.
     """
     fig = go.Figure()
-    for i, row in enumerate(database.itertuples(index=False)):
-        label = getattr(row, label_column)
+    for i, row in enumerate(_rows(database, label_column)):
+        label = row.label
         mine = points[
             (points[label_column] == label) & (points["ii"] == row.ii) & (points["oo"] == row.oo)
         ]
@@ -371,7 +386,7 @@ def latency_bars(summary: pd.DataFrame) -> go.Figure:
     """Total, mean and p99 latency per policy, relative to hindsight."""
     fig = go.Figure()
     for i, col in enumerate(("total_latency", "mean_latency", "p99_latency")):
-        base = float(summary.loc["hindsight", col]) if "hindsight" in summary.index else 1.0
+        base = float(summary.at["hindsight", col]) if "hindsight" in summary.index else 1.0  # type: ignore[arg-type]
         fig.add_trace(
             go.Bar(
                 x=summary.index,

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from ala.data import load_benchmarks, sample_dataset_path
 from ala.evaluate import PROTOCOLS, evaluate, format_summary
+from ala.uncertainty import interval_coverage
 
 
 def main() -> None:
     result = evaluate(load_benchmarks(sample_dataset_path()), protocols=PROTOCOLS)
     table = result.summary()
     print(format_summary(table))
+    print("\n90 % interval coverage (target 85-95 %) and median relative width:")
+    print(interval_coverage(result, 0.9).to_string(index=False, float_format="%.2f"))
     print("\ndefault's median APE against the best baseline (lower is better):")
     for protocol, rows in table.groupby("protocol", sort=False):
         by_method = rows.set_index("method")["median_ape"]

@@ -40,8 +40,8 @@ def current_dataset_id() -> int:
             chosen = None
     if chosen not in ids:
         chosen = ids[-1]
-    select_dataset(int(chosen))
-    return int(chosen)
+    select_dataset(int(chosen))  # type: ignore[arg-type]
+    return int(chosen)  # type: ignore[arg-type]
 
 
 def select_dataset(dataset_id: int) -> None:
@@ -164,8 +164,8 @@ def _trace(trace_name: str, content: bytes | None, limit: int):  # type: ignore[
     trace = (
         load_trace(content, name="upload.csv")
         if content is not None
-        else load_trace(sample_trace_path(trace_name))
-    )  # type: ignore[arg-type]
+        else load_trace(sample_trace_path("code" if trace_name == "code" else "conv"))
+    )
     return trace.head(limit)
 
 

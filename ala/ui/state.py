@@ -145,8 +145,10 @@ def run_status(run_id: int) -> str:
 
 
 def run_title(runs, run_id: int) -> str:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
     row = runs[runs["id"] == run_id].iloc[0]
-    best = f", best {row.best_error:.2f} %" if row.best_error == row.best_error else ""
+    best = f", best {float(row.best_error):.2f} %" if pd.notna(row.best_error) else ""
     return f"#{run_id} · {row.config} · {row.status} · {row.steps} steps{best}"
 
 

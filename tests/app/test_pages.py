@@ -102,3 +102,21 @@ def test_scheduling_page_compares_policies(app):
     no_errors(at)
     table = at.dataframe[0].value
     assert {"hindsight", "a_min", "a_max"} <= set(table.index)
+
+
+def test_annealing_run_starts_streams_and_survives_a_new_session(app):
+    """A started run shows at once (no steps yet), keeps going, and a new session sees it."""
+    from ala.ui import state
+
+    at = app.switch_page("pages/annealing.py").run()
+    at.number_input[0].set_value(20)  # iterations
+    at.button[0].click().run()  # "Start run" (form submit)
+    no_errors(at)
+    runs = state.workspace().runs()
+    assert len(runs) == 1
+    run_id = int(runs["id"].iloc[0])
+    assert any(f"#{run_id}" in str(o) for o in at.selectbox[-1].options)
+    fresh = AppTest.from_file(APP, default_timeout=180).run()
+    fresh.switch_page("pages/annealing.py").run()
+    no_errors(fresh)
+    assert any(f"#{run_id}" in str(o) for o in fresh.selectbox[-1].options)

@@ -228,47 +228,31 @@ def confidence_gauge(confidence: float, title: str = "Confidence") -> go.Figure:
 def anneal_figure(trace: pd.DataFrame) -> go.Figure:
     """Annealing trace: candidate, current and best error, and temperature (right axis)."""
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=trace["iteration"],
-            y=trace["error"],
-            mode="markers",
-            name="candidate error",
-            marker={"color": PALETTE[5], "size": 5},
-            hovertemplate="iteration %{x}: %{y:.3f} %<extra></extra>",
-        )
+    series = (  # column, name, mode, style, axis
+        ("error", "candidate error", "markers", {"marker": {"color": PALETTE[5], "size": 5}}, "y"),
+        ("current_error", "accepted (current)", "lines", {"line": {"color": PALETTE[1]}}, "y"),
+        ("best_error", "best so far", "lines", {"line": {"color": PALETTE[2], "width": 3}}, "y"),
+        (
+            "temperature",
+            "temperature",
+            "lines",
+            {"line": {"color": PALETTE[7], "dash": "dot"}},
+            "y2",
+        ),
     )
-    fig.add_trace(
-        go.Scatter(
-            x=trace["iteration"],
-            y=trace["current_error"],
-            mode="lines",
-            name="accepted (current)",
-            line={"color": PALETTE[1]},
-            hovertemplate="iteration %{x}: %{y:.3f} %<extra></extra>",
+    for column, name, mode, style, axis in series:
+        unit = "tau %{y:.4f}" if axis == "y2" else "%{y:.3f} %"
+        fig.add_trace(
+            go.Scatter(
+                x=trace["iteration"],
+                y=trace[column],
+                mode=mode,
+                name=name,
+                yaxis=axis,
+                hovertemplate=f"iteration %{{x}}: {unit}<extra></extra>",
+                **style,
+            )
         )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=trace["iteration"],
-            y=trace["best_error"],
-            mode="lines",
-            name="best so far",
-            line={"color": PALETTE[2], "width": 3},
-            hovertemplate="iteration %{x}: %{y:.3f} %<extra></extra>",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=trace["iteration"],
-            y=trace["temperature"],
-            mode="lines",
-            name="temperature",
-            yaxis="y2",
-            line={"color": PALETTE[7], "dash": "dot"},
-            hovertemplate="iteration %{x}: tau %{y:.4f}<extra></extra>",
-        )
-    )
     _layout(
         fig,
         "Simulated annealing over training subsets",
@@ -276,7 +260,8 @@ def anneal_figure(trace: pd.DataFrame) -> go.Figure:
         "Median APE on held-out rows (%)",
     )
     fig.update_layout(
-        yaxis2={"title": "Temperature", "overlaying": "y", "side": "right", "showgrid": False}
+        yaxis2={"title": "Temperature", "overlaying": "y", "side": "right", "showgrid": False},
+        legend={"orientation": "h", "y": -0.2},
     )
     return fig
 

@@ -126,7 +126,7 @@ def evaluation(dataset_id: int, methods: tuple[str, ...], protocols: tuple[str, 
     if "model" in data.config_columns:
         position = list(data.config_columns).index("model")
         errors = errors.assign(model=errors["config"].str.split(" / ").str[position])
-    return table, errors
+    return table.round(2), errors
 
 
 def config_rows(dataset_id: int, label: str):  # type: ignore[no-untyped-def]

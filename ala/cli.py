@@ -164,14 +164,14 @@ def _round_seconds(args: argparse.Namespace, trace):  # type: ignore[no-untyped-
 
     model = ThroughputModel.load(args.model)
     config = (
-        dict(zip(model.config_columns_, args.config.split("/"), strict=False))
+        dict(zip(model.config_columns_, args.config.split(" / "), strict=False))
         if args.config
         else {}
     )
     if len(config) != len(model.config_columns_):
         raise AlaError(
             f"--config must give {' / '.join(model.config_columns_)} separated by "
-            f"'/', e.g. \"{next(iter(model.configs_))}\""
+            f"' / ', e.g. \"{next(iter(model.configs_))}\""
         )
     config = {k: v.strip() for k, v in config.items()}
     return round_seconds_from_model(

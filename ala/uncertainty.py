@@ -308,6 +308,7 @@ def interval_coverage(
         {
             "coverage": grouped["covered"].mean() * 100,
             "median_rel_width": grouped["rel_width"].median(),
+            "mean_rel_width": grouped["rel_width"].mean(),
             "n": grouped.size(),
         }
     ).reset_index()

@@ -16,10 +16,15 @@ options = config_options(data.frame, data.config_columns)
 configs = st.multiselect("Configurations to show", options, default=options[:2], key="rep-cfg")
 title = st.text_input("Title", "LLM inference throughput: predictions and how far to trust them")
 predictions = pd.DataFrame(st.session_state.get("predictions", []))
-st.write(
-    f"{len(predictions)} what-if predictions from this session will be included "
-    "(make more on the Predict page)."
-)
+if predictions.empty:
+    predictions = views.standard_predictions(model, configs)
+    st.write(
+        "No what-if predictions in this session yet: the report shows a standard grid "
+        "(ii = oo = 512 and 2048 tokens, batch 1-64). Predictions made on the Predict "
+        "page replace it."
+    )
+else:
+    st.write(f"{len(predictions)} what-if predictions from this session will be included.")
 accuracy, _ = state.evaluation(dataset_id, ("default",), ("loo_inner", "max_batch"), 0.9)
 db, points, residuals = views.curve_view(model, configs)
 figures = [

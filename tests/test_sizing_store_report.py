@@ -78,3 +78,29 @@ def test_report_is_self_contained_html(synthetic):
     assert "Q3 &lt;sizing&gt;" in html, "user text is escaped"
     assert '<script src="https://cdn' not in html, "plotly.js is embedded, not fetched"
     assert len(html) > 1_000_000, "the plotly.js bundle is inline"
+
+
+def test_two_sessions_writing_at_once_do_not_corrupt_the_workspace(tmp_path):
+    """Two workspaces (as two app sessions) log runs from threads at the same time."""
+    import threading
+
+    from ala.annealing import AnnealStep
+
+    first, second = Workspace(tmp_path), Workspace(tmp_path)
+    did = first.add_dataset("p.csv", b"x", None, 1, "")
+    universe = physical_frame()[["ii", "oo", "bb", "thpt"]]
+    runs = [ws.create_run(did, "GPU-P", AnnealSettings(), universe) for ws in (first, second)]
+
+    def log(ws, run_id):
+        for i in range(200):
+            ws.add_step(run_id, AnnealStep(i, (1, 2, 3), 1.0, True, 1.0, 1.0, 1.0))
+
+    threads = [
+        threading.Thread(target=log, args=(ws, r))
+        for ws, r in zip((first, second), runs, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [len(first.run_trace(r)) for r in runs] == [200, 200]

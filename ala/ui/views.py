@@ -61,3 +61,27 @@ def whatif(
     curve = model.predict(queries, interval=interval)
     near = model.nearest(queries[queries["bb"].isin(list(batches))].head(1), k=5)
     return curve, near
+
+
+def standard_predictions(model: ThroughputModel, configs: Sequence[str]) -> pd.DataFrame:
+    """Predictions with intervals at typical workloads, for a report with no what-if history."""
+    points = model.points_[model.points_["config"].isin(configs)]
+    if points.empty:
+        return pd.DataFrame()
+    values = {
+        label: dict(zip(model.config_columns_, values, strict=True))
+        for label, values in model.configs_.items()
+        if label in set(configs)
+    }
+    rows = [
+        {**values[label], "ii": length, "oo": length, "bb": bb}
+        for label in values
+        for length in (512.0, 2048.0)
+        for bb in (1.0, 16.0, 32.0, 64.0)
+    ]
+    queries = pd.DataFrame(rows)
+    interval = 0.9 if model.calibration_ is not None else None
+    pred = model.predict(queries, interval=interval)
+    keep = [*model.config_columns_, "ii", "oo", "bb", "thpt_pred", "source"]
+    keep += ["thpt_lo", "thpt_hi", "confidence"] if interval else []
+    return pred[keep].round(1)

@@ -120,3 +120,9 @@ def test_annealing_run_starts_streams_and_survives_a_new_session(app):
     fresh.switch_page("pages/annealing.py").run()
     no_errors(fresh)
     assert any(f"#{run_id}" in str(o) for o in fresh.selectbox[-1].options)
+
+
+def test_report_without_history_shows_a_standard_prediction_grid(app):
+    at = app.switch_page("pages/report.py").run()
+    no_errors(at)
+    assert any("standard grid" in m.value for m in at.markdown)

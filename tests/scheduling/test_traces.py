@@ -104,3 +104,44 @@ def test_schedule_cli_prints_the_documented_json(tmp_path):
     )
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
+
+
+def test_schedule_cli_reports_seconds_with_a_throughput_model(tmp_path):
+    """--model/--config turn rounds into seconds; configuration values may contain '/'."""
+    from ala.data import load_benchmarks
+    from ala.model import ThroughputModel
+
+    from ..conftest import synthetic_frame
+
+    frame = synthetic_frame().assign(acc=lambda f: "org/" + f["acc"])
+    model_path = tmp_path / "m.json"
+    ThroughputModel().fit(load_benchmarks(frame)).save(model_path)
+    trace = tmp_path / "t.csv"
+    trace.write_text(
+        "time,prompt,output\n" + "\n".join(f"{i},{50 + i},{3 + i % 5}" for i in range(30))
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ala",
+            "schedule",
+            str(trace),
+            "--policy",
+            "a_min",
+            "--memory",
+            "400",
+            "--model",
+            str(model_path),
+            "--config",
+            "org/GPU-A",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    seconds = json.loads(out.stdout)["policies"]["a_min"]["seconds"]
+    assert seconds["total_latency"] > 0
+    assert seconds["makespan"] > 0

@@ -60,30 +60,28 @@ def test_round_seconds_from_a_throughput_model(synthetic):
     assert per_round[64] > per_round[1], "a bigger batch takes longer per round"
 
 
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ala", *args], capture_output=True, text=True, timeout=120
+    )
+
+
 def test_schedule_cli_prints_the_documented_json(tmp_path):
     trace = tmp_path / "t.csv"
     trace.write_text(
         "TIMESTAMP,ContextTokens,GeneratedTokens\n"
         + "\n".join(f"2023-11-16 18:15:{i:02d}.0,{100 + i},{5 + i % 7}" for i in range(40))
     )
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ala",
-            "schedule",
-            str(trace),
-            "--policy",
-            "a_min",
-            "--policy",
-            "hindsight",
-            "--memory",
-            "400",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    out = run_cli(
+        "schedule",
+        str(trace),
+        "--policy",
+        "a_min",
+        "--policy",
+        "hindsight",
+        "--memory",
+        "400",
+        "--json",
     )
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)["policies"]
@@ -96,12 +94,7 @@ def test_schedule_cli_prints_the_documented_json(tmp_path):
         "evictions",
         "wasted_tokens",
     } <= set(doc["a_min"])
-    bad = subprocess.run(
-        [sys.executable, "-m", "ala", "schedule", str(trace), "--width", "2"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    bad = run_cli("schedule", str(trace), "--width", "2")
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
 
@@ -120,26 +113,18 @@ def test_schedule_cli_reports_seconds_with_a_throughput_model(tmp_path):
     trace.write_text(
         "time,prompt,output\n" + "\n".join(f"{i},{50 + i},{3 + i % 5}" for i in range(30))
     )
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ala",
-            "schedule",
-            str(trace),
-            "--policy",
-            "a_min",
-            "--memory",
-            "400",
-            "--model",
-            str(model_path),
-            "--config",
-            "org/GPU-A",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    out = run_cli(
+        "schedule",
+        str(trace),
+        "--policy",
+        "a_min",
+        "--memory",
+        "400",
+        "--model",
+        str(model_path),
+        "--config",
+        "org/GPU-A",
+        "--json",
     )
     assert out.returncode == 0, out.stderr
     seconds = json.loads(out.stdout)["policies"]["a_min"]["seconds"]

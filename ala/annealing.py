@@ -27,6 +27,7 @@ import pandas as pd
 
 from ala.data import config_labels
 from ala.errors import AlaError, DataError
+from ala.model import ThroughputModel
 
 ErrorFn = Callable[[pd.DataFrame, pd.DataFrame], float]
 RUN_FORMAT = "ala.anneal-run"
@@ -148,8 +149,6 @@ class AnnealRun:
 
 def median_ape(train: pd.DataFrame, test: pd.DataFrame, method: str = "default") -> float:
     """E(S): median APE (%) on ``test`` of a model of ``method`` trained on ``train``."""
-    from ala.model import ThroughputModel
-
     model = ThroughputModel(method).fit(train)
     pred = model.predict(test)["thpt_pred"].to_numpy(float)
     actual = test["thpt"].to_numpy(float)

@@ -17,7 +17,7 @@ from sklearn.linear_model import LinearRegression
 
 from ala.data import Benchmarks, config_labels
 from ala.errors import DataError, UnknownConfigurationError
-from ala.model import ThroughputModel, _frame_and_config
+from ala.model import ThroughputModel, training_frame
 
 FEATURES = ["ii", "oo", "bb"]
 
@@ -59,7 +59,7 @@ class PerConfigRegressor:
         self.seed = seed
 
     def fit(self, data: Benchmarks | pd.DataFrame) -> PerConfigRegressor:
-        frame, cols = _frame_and_config(data, self.config_columns)
+        frame, cols = training_frame(data, self.config_columns)
         self.config_columns_ = cols
         self.models_: dict[str, Any] = {}
         for label, rows in frame.groupby(config_labels(frame, cols), sort=False):

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ala.baselines import METHOD_NAMES
-from ala.data import load_benchmarks, load_queries
+from ala.data import config_labels, load_benchmarks, load_queries
 from ala.errors import AlaError
 from ala.evaluate import PAPER_PROTOCOLS, PROTOCOLS, evaluate, format_summary
 from ala.model import METHODS, ThroughputModel
@@ -87,7 +87,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         from ala.uncertainty import TrustModel
 
         trust_model = TrustModel(args.seed).fit(load_runs(args.run))
-        labels = model.curves(queries)["config"]
+        labels = config_labels(queries, model.config_columns_)
         reports = {
             cfg: trust_model.trust(model.points_[model.points_["config"] == cfg])
             for cfg in labels.unique()
@@ -183,12 +183,17 @@ def _round_seconds(args: argparse.Namespace, trace):  # type: ignore[no-untyped-
     )
 
 
-def cmd_schedule(args: argparse.Namespace) -> int:
-    from ala.scheduling import load_trace, make_instance, simulate
+def _load_trace(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from ala.scheduling import load_trace
 
     trace = load_trace(args.trace)
-    if args.limit:
-        trace = trace.head(args.limit)
+    return trace.head(args.limit) if args.limit else trace
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from ala.scheduling import make_instance, simulate
+
+    trace = _load_trace(args)
     scenario = _scenario(args)
     inst = make_instance(trace, scenario)
     seconds = _round_seconds(args, trace)
@@ -210,12 +215,9 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule_sweep(args: argparse.Namespace) -> int:
-    from ala.scheduling import load_trace
     from ala.scheduling.run import paper_bounds, sweep
 
-    trace = load_trace(args.trace)
-    if args.limit:
-        trace = trace.head(args.limit)
+    trace = _load_trace(args)
     widths = [float(w) for w in args.widths.split(",")]
     if any(not 0 <= w < 1 for w in widths):
         raise AlaError("--widths must lie in [0, 1)")

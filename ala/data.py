@@ -522,15 +522,14 @@ def config_labels(frame: pd.DataFrame, config_columns: Sequence[str]) -> pd.Seri
     return cols[0].str.cat(cols[1:], sep=" / ") if len(cols) > 1 else cols[0]  # type: ignore[arg-type]
 
 
+def assets_path() -> Path:
+    """The repository's ``assets/data`` folder (bundled datasets with SOURCE.md and LICENSE)."""
+    return Path(__file__).resolve().parent.parent / "assets" / "data"
+
+
 def sample_dataset_path() -> Path:
     """The bundled LLM-Inference-Bench results (BSD-3-Clause, see its SOURCE.md)."""
-    return (
-        Path(__file__).resolve().parent.parent
-        / "assets"
-        / "data"
-        / "llm-inference-bench"
-        / "All_results.csv"
-    )
+    return assets_path() / "llm-inference-bench" / "All_results.csv"
 
 
 def load_queries(

@@ -139,7 +139,7 @@ class ThroughputModel:
         """Build the parameter database and one parameter learner per configuration."""
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; choose one of {METHODS}")
-        frame, cols = _frame_and_config(data, self.config_columns)
+        frame, cols = training_frame(data, self.config_columns)
         self.config_columns_ = cols
         self.column_map_ = dict(data.report.column_map) if isinstance(data, Benchmarks) else {}
         labels = config_labels(frame, cols)
@@ -157,6 +157,7 @@ class ThroughputModel:
                 self.learners_[str(label)] = PriorLearner.fit(rows)
             self.database_ = build_database(frame, cols, solver=self._fit_default_curves)
         self.database_.insert(0, "config", config_labels(self.database_, cols))
+        self.config_stats_ = config_stats(self.database_)
         self.points_ = pd.DataFrame(
             {"config": labels.to_numpy(), **{c: frame[c].to_numpy(float) for c in POINT_COLUMNS}}
         )
@@ -272,7 +273,7 @@ class ThroughputModel:
         for p in PARAMS:
             out[p] = params[p].to_numpy()
         out["situation"] = self._situation(params, bb)
-        out["scale"] = params["config"].map(self._noise()).to_numpy(float)
+        out["scale"] = params["config"].map(self.config_stats_["noise"]).to_numpy(float)
         if interval is None:
             return out
         if self.calibration_ is None:
@@ -294,14 +295,11 @@ class ThroughputModel:
         return nearest_points(self.points_, keys, k=k)
 
     def _situation(self, params: pd.DataFrame, bb: Array) -> Array:
-        db = self.database_
-        length = db["ii"] + db["oo"]
-        lo = length.groupby(db["config"]).min()
-        hi = length.groupby(db["config"]).max()
+        stats = self.config_stats_
         q_len = (params["ii"] + params["oo"]).to_numpy(float)
         cfg = params["config"]
-        inner = (q_len >= cfg.map(lo).to_numpy(float) - 1e-9) & (
-            q_len <= cfg.map(hi).to_numpy(float) + 1e-9
+        inner = (q_len >= cfg.map(stats["length_min"]).to_numpy(float) - 1e-9) & (
+            q_len <= cfg.map(stats["length_max"]).to_numpy(float) + 1e-9
         )
         within = (bb >= params["bb_min"].to_numpy(float) - 1e-9) & (
             bb <= params["bb_max"].to_numpy(float) + 1e-9
@@ -312,19 +310,6 @@ class ThroughputModel:
             np.where(within, "database_within", "database_beyond"),
             np.where(inner, "learned_inner", "learned_outer"),
         )
-
-    def _noise(self) -> dict[str, float]:
-        """Per configuration: median APE (%) of its fitted curves, at least the noise floor."""
-        if not hasattr(self, "noise_"):
-            db = self.database_
-            ok = db[db["status"] == "ok"]
-            med = ok.groupby("config")["mape"].median()
-            med = med.reindex(db["config"].unique()).fillna(db.groupby("config")["mape"].median())
-            self.noise_ = {
-                str(k): max(float(v), NOISE_FLOOR) if np.isfinite(v) else NOISE_FLOOR
-                for k, v in med.items()
-            }
-        return self.noise_
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "database_"):
@@ -374,6 +359,7 @@ class ThroughputModel:
             model.config_columns_ = tuple(doc["config_columns"])
             model.column_map_ = dict(doc["column_map"])
             model.database_ = pd.DataFrame(doc["database"])
+            model.config_stats_ = config_stats(model.database_)
             model.points_ = pd.DataFrame(doc["points"])
             model.calibration_ = (
                 None
@@ -407,7 +393,26 @@ class ThroughputModel:
         return cls.from_dict(doc, source=str(path))
 
 
-def _frame_and_config(
+def config_stats(database: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration: benchmarked length range (ii + oo) and curve noise (%).
+
+    The noise is the median APE of its fully determined curves (of all curves if none is),
+    at least :data:`ala.uncertainty.NOISE_FLOOR`; it scales the conformal intervals.
+    """
+    by = database.groupby("config")
+    length = database["ii"] + database["oo"]
+    ok = database[database["status"] == "ok"].groupby("config")["mape"].median()
+    noise = ok.reindex(by.size().index).fillna(by["mape"].median())
+    return pd.DataFrame(
+        {
+            "length_min": length.groupby(database["config"]).min(),
+            "length_max": length.groupby(database["config"]).max(),
+            "noise": noise.fillna(NOISE_FLOOR).clip(lower=NOISE_FLOOR),
+        }
+    )
+
+
+def training_frame(
     data: Benchmarks | pd.DataFrame, config_columns: Sequence[str] | None
 ) -> tuple[pd.DataFrame, tuple[str, ...]]:
     if isinstance(data, Benchmarks):

@@ -16,6 +16,7 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -141,8 +142,6 @@ class Workspace:
     def create_run(
         self, dataset_id: int, config: str, settings: AnnealSettings, universe: pd.DataFrame
     ) -> int:
-        from dataclasses import asdict
-
         now = time.time()
         with self._connect() as con:
             cur = con.execute(
@@ -193,6 +192,12 @@ class Workspace:
         with self._connect() as con:
             row = con.execute("SELECT cancel FROM runs WHERE id = ?", (run_id,)).fetchone()
         return bool(row and row[0])
+
+    def run_status(self, run_id: int) -> str:
+        """``running``, ``finished``, ``cancelled``, ``failed``, ``interrupted`` or ``missing``."""
+        with self._connect() as con:
+            row = con.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return "missing" if row is None else str(row[0])
 
     def runs(self, dataset_id: int | None = None) -> pd.DataFrame:
         query = (

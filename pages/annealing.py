@@ -55,7 +55,7 @@ st.session_state["run_id"] = run_id
 
 @st.fragment(run_every=1.0)
 def live_trace() -> None:
-    status = state.run_status(run_id)
+    status = ws.run_status(run_id)
     trace = ws.run_trace(run_id)
     st.write(f"Status: **{status}**, {len(trace)} iterations logged")
     if status == "running" and st.button("Cancel run", key=f"cancel-{run_id}"):
@@ -70,7 +70,7 @@ def live_trace() -> None:
 
 
 live_trace()
-if state.run_status(run_id) in ("finished", "cancelled", "interrupted"):
+if ws.run_status(run_id) in ("finished", "cancelled", "interrupted"):
     if st.button("Train the error predictor from this run"):
         try:
             report = state.trust_report(run_id, dataset_id, label)

@@ -19,7 +19,6 @@ of stepping every round.
 from __future__ import annotations
 
 import heapq
-import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -144,7 +143,6 @@ class Simulation:
         self.policy = policy
         self.memory = int(memory)
         self.round_seconds = round_seconds
-        self._ids = itertools.count()  # per-simulation event counter, never class-level
 
     def run(self) -> SimulationResult:
         inst, m = self.inst, self.memory
@@ -217,14 +215,15 @@ class Simulation:
                 state.finish(int(i))
                 done_at[i] = t
             remaining -= finished.size
-        return SimulationResult.build(
+        return SimulationResult(
             policy=self.policy.name,
-            inst=inst,
             memory=m,
+            arrival=inst.arrival,
+            output=inst.output,
             completion=done_at,
             start=state.start,
             evictions=state.evictions,
-            wasted=state.wasted,
+            wasted_tokens=int(state.wasted),
             rejected=np.flatnonzero(too_big),
             memory_rounds=np.asarray(mem_rounds, np.int64),
             memory_values=np.asarray(mem_values, np.int64),

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-
-if TYPE_CHECKING:
-    from ala.scheduling.engine import Instance
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -38,41 +35,6 @@ class SimulationResult:
     batch_sizes: IntArray
     event_rounds: IntArray
     seconds: FloatArray | None
-
-    @classmethod
-    def build(
-        cls,
-        *,
-        policy: str,
-        inst: Instance,
-        memory: int,
-        completion: IntArray,
-        start: IntArray,
-        evictions: IntArray,
-        wasted: int,
-        rejected: IntArray,
-        memory_rounds: IntArray,
-        memory_values: IntArray,
-        batch_sizes: IntArray,
-        seconds: FloatArray | None,
-        event_rounds: IntArray,
-    ) -> SimulationResult:
-        return cls(
-            policy=policy,
-            memory=memory,
-            arrival=inst.arrival,
-            output=inst.output,
-            completion=completion,
-            start=start,
-            evictions=evictions,
-            wasted_tokens=int(wasted),
-            rejected=rejected,
-            memory_rounds=memory_rounds,
-            memory_values=memory_values,
-            batch_sizes=batch_sizes,
-            event_rounds=event_rounds,
-            seconds=seconds,
-        )
 
     @property
     def finished(self) -> npt.NDArray[np.bool_]:

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ala.data import DroppedRows, coerce_positive, read_table, resolve_columns
+from ala.data import DroppedRows, assets_path, coerce_positive, read_table, resolve_columns
 from ala.errors import DataError
 
 IntArray = npt.NDArray[np.int64]
@@ -154,13 +154,7 @@ def load_trace(
 
 def sample_trace_path(kind: Literal["conv", "code"] = "conv") -> Path:
     """The bundled Azure LLM inference trace 2023 (CC-BY-4.0, see its SOURCE.md)."""
-    return (
-        Path(__file__).resolve().parents[2]
-        / "assets"
-        / "data"
-        / "azure-llm-trace-2023"
-        / f"AzureLLMInferenceTrace_{kind}.csv"
-    )
+    return assets_path() / "azure-llm-trace-2023" / f"AzureLLMInferenceTrace_{kind}.csv"
 
 
 def arrival_rounds(

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from ala.data import Benchmarks, load_benchmarks, read_table, sample_dataset_path
+from ala.data import (
+    Benchmarks,
+    config_labels,
+    load_benchmarks,
+    read_table,
+    sample_dataset_path,
+)
 from ala.errors import AlaError, DataError
 from ala.model import ThroughputModel
 from ala.store import Workspace
@@ -124,24 +130,17 @@ def evaluation(dataset_id: int, methods: tuple[str, ...], protocols: tuple[str, 
         )
     errors = result.errors
     if "model" in data.config_columns:
-        position = list(data.config_columns).index("model")
-        errors = errors.assign(model=errors["config"].str.split(" / ").str[position])
+        labels = config_labels(data.frame, data.config_columns)
+        model_of = dict(zip(labels, data.frame["model"], strict=True))
+        errors = errors.assign(model=errors["config"].map(model_of))
     return table.round(2), errors
 
 
 def config_rows(dataset_id: int, label: str):  # type: ignore[no-untyped-def]
     """The benchmark rows (ii, oo, bb, thpt) of one configuration."""
-    from ala.data import config_labels
-
     data = benchmarks(dataset_id)
     rows = data.frame[config_labels(data.frame, data.config_columns) == label]
     return rows[["ii", "oo", "bb", "thpt"]].reset_index(drop=True)
-
-
-def run_status(run_id: int) -> str:
-    runs = workspace().runs()
-    found = runs.loc[runs["id"] == run_id, "status"]
-    return str(found.iloc[0]) if len(found) else "missing"
 
 
 def run_title(runs, run_id: int) -> str:  # type: ignore[no-untyped-def]

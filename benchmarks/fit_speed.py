@@ -12,6 +12,7 @@ import time
 import warnings
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import OptimizeWarning, curve_fit
 
 from ala.curves import build_database, paper_initial_guess, saturation
@@ -79,6 +80,21 @@ def main() -> None:
         f"{learned:.0f} % learned curves)"
     )
     print(f"predict 100,000 rows, paper              : {t_pred_paper:8.3f} s")
+    big = (
+        pd.DataFrame(
+            {
+                "acc": rng.choice(["A", "B", "C"], 500_000),
+                "ii": rng.choice([128, 256, 512, 1024], 500_000),
+                "oo": rng.choice([128, 256, 512], 500_000),
+                "bb": rng.choice([1, 2, 4, 8, 16, 32, 64], 500_000),
+                "thpt": rng.uniform(10, 1000, 500_000),
+            }
+        )
+        .to_csv(index=False)
+        .encode()
+    )
+    t_load, _ = best_of(1, lambda: load_benchmarks(big, name="big.csv"))
+    print(f"load + validate a 500,000-row CSV ({len(big) / 1e6:.0f} MB) : {t_load:8.3f} s")
 
 
 if __name__ == "__main__":

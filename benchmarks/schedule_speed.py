@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from ala.scheduling import load_trace, make_instance, sample_trace_path, simulate
+from ala.scheduling import load_trace, make_instance, make_policy, sample_trace_path, simulate
 from ala.scheduling.run import Scenario, sweep
 
 POLICIES = ("hindsight", "a_max", "a_min", "mc_sf", "fcfs")
@@ -80,6 +80,18 @@ def main() -> None:
         f"\nround-by-round FCFS on 2,000 requests: {t_naive:.2f} s; event-driven: {t_ours:.3f} s "
         f"(x{t_naive / t_ours:.0f}); identical completions: {same}"
     )
+    print("\nA_min variants, all at time 0, symmetric intervals (ratio to hindsight, evictions):")
+    for width in (0.5, 0.9):
+        inst = make_instance(trace, Scenario(all_at_zero=True, width=width))
+        base = simulate(inst, "hindsight").summary()["total_latency"]
+        for rule in ("generated", "generated+1", "double"):
+            for order in ("generated", "estimate"):
+                policy = make_policy("a_min", raise_rule=rule, evict_order=order)
+                summary = simulate(inst, policy).summary()
+                print(
+                    f"  width {width}: raise {rule:11s} evict by {order:9s} "
+                    f"x{summary['total_latency'] / base:.4f}  {summary['evictions']} evictions"
+                )
     for kind in ("symmetric", "random"):
         table = sweep(
             trace,

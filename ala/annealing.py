@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ala.data import config_labels
+from ala.configs import ConfigKey, config_keys, config_label
 from ala.errors import AlaError, DataError
 from ala.model import ThroughputModel
 
@@ -149,7 +149,7 @@ class AnnealRun:
 
 def median_ape(train: pd.DataFrame, test: pd.DataFrame, method: str = "default") -> float:
     """E(S): median APE (%) on ``test`` of a model of ``method`` trained on ``train``."""
-    model = ThroughputModel(method).fit(train)
+    model = ThroughputModel(method, config_columns=()).fit(train)
     pred = model.predict(test)["thpt_pred"].to_numpy(float)
     actual = test["thpt"].to_numpy(float)
     return float(np.median(np.abs(pred - actual) / actual) * 100)
@@ -265,23 +265,25 @@ def _run_chain(spec: ChainSpec) -> dict[str, Any]:
 def chain_specs(
     frame: pd.DataFrame,
     config_columns: Sequence[str],
-    configs: Sequence[str],
+    configs: Sequence[ConfigKey],
     seeds: Sequence[int],
     settings: AnnealSettings,
 ) -> list[ChainSpec]:
-    """One chain per (configuration label, seed)."""
-    labels = config_labels(frame, config_columns)
+    """One chain per (configuration key, seed); a run is named by the configuration's label."""
+    keys = config_keys(frame, config_columns)
     specs = []
     for config in configs:
-        rows = frame[labels == config]
+        rows = frame[keys == tuple(config)]
         if rows.empty:
+            known = "; ".join(config_label(k) for k in pd.unique(keys)[:5])
             raise DataError(
-                f"configuration {config!r} is not in the data; known: "
-                f"{'; '.join(pd.unique(labels)[:5])}"
+                f"configuration {config_label(tuple(config))!r} is not in the data; known: {known}"
             )
         specs += [
             ChainSpec(
-                config, _fit_frame(rows), AnnealSettings(**{**asdict(settings), "seed": int(seed)})
+                config_label(tuple(config)),
+                _fit_frame(rows),
+                AnnealSettings(**{**asdict(settings), "seed": int(seed)}),
             )
             for seed in seeds
         ]

@@ -11,30 +11,36 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
-from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
-from sklearn.linear_model import LinearRegression
 
-from ala.data import Benchmarks, config_labels
+from ala.configs import config_dict, config_keys
+from ala.data import Benchmarks
 from ala.errors import DataError, UnknownConfigurationError
-from ala.model import ThroughputModel, training_frame
+from ala.model import training_frame
 
 FEATURES = ["ii", "oo", "bb"]
 
 
 def _linear(seed: int) -> Any:
+    from sklearn.linear_model import LinearRegression
+
     return LinearRegression()
 
 
 def _xgboost(seed: int) -> Any:
+    import xgboost as xgb
+
     return xgb.XGBRegressor(n_estimators=100, random_state=seed, n_jobs=1, tree_method="hist")
 
 
 def _random_forest(seed: int) -> Any:
+    from sklearn.ensemble import RandomForestRegressor
+
     return RandomForestRegressor(n_estimators=100, random_state=seed, n_jobs=1)
 
 
 def _gradient_boosting(seed: int) -> Any:
+    from sklearn.ensemble import GradientBoostingRegressor
+
     return GradientBoostingRegressor(random_state=seed)
 
 
@@ -61,25 +67,33 @@ class PerConfigRegressor:
     def fit(self, data: Benchmarks | pd.DataFrame) -> PerConfigRegressor:
         frame, cols = training_frame(data, self.config_columns)
         self.config_columns_ = cols
-        self.models_: dict[str, Any] = {}
-        for label, rows in frame.groupby(config_labels(frame, cols), sort=False):
-            self.models_[str(label)] = self.make(self.seed).fit(
+        self.models_: dict[tuple[str, ...], Any] = {}
+        keys = config_keys(frame, cols)
+        for _, rows in frame.groupby(pd.factorize(keys)[0], sort=False):
+            self.models_[keys.loc[rows.index[0]]] = self.make(self.seed).fit(
                 rows[FEATURES].to_numpy(float), rows["thpt"].to_numpy(float)
             )
         return self
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's settings."""
+        return {"make": self.make, "config_columns": self.config_columns, "seed": self.seed}
 
     def predict(self, queries: pd.DataFrame) -> pd.DataFrame:
         missing = [c for c in [*self.config_columns_, *FEATURES] if c not in queries.columns]
         if missing:
             raise DataError(f"queries lack column(s) {missing}")
-        labels = config_labels(queries, self.config_columns_).to_numpy()
+        keys = config_keys(queries, self.config_columns_)
+        codes, uniques = pd.factorize(keys)
         pred = np.full(len(queries), np.nan)
         x = queries[FEATURES].to_numpy(float)
-        for label in pd.unique(labels):
-            if label not in self.models_:
-                raise UnknownConfigurationError(f"configuration {label!r} was never benchmarked")
-            rows = labels == label
-            pred[rows] = self.models_[label].predict(x[rows])
+        for code, key in enumerate(uniques):
+            if key not in self.models_:
+                raise UnknownConfigurationError(
+                    f"configuration {config_dict(key, self.config_columns_)} was never benchmarked"
+                )
+            rows = codes == code
+            pred[rows] = self.models_[key].predict(x[rows])
         out = queries.copy()
         out["thpt_pred"] = pred
         out["source"] = "learned"
@@ -92,15 +106,3 @@ BASELINES: dict[str, Callable[[int], Any]] = {
     "random_forest": _random_forest,
     "gradient_boosting": _gradient_boosting,
 }
-METHOD_NAMES = ("default", "paper", *BASELINES)
-
-
-def make_method(
-    name: str, config_columns: Sequence[str] | None = None, seed: int = 0
-) -> ThroughputModel | PerConfigRegressor:
-    """An unfitted estimator for any method name in :data:`METHOD_NAMES`."""
-    if name in ("default", "paper"):
-        return ThroughputModel(name, config_columns=config_columns, seed=seed)
-    if name in BASELINES:
-        return PerConfigRegressor(BASELINES[name], config_columns=config_columns, seed=seed)
-    raise ValueError(f"unknown method {name!r}; choose from {', '.join(METHOD_NAMES)}")

@@ -1,7 +1,8 @@
-"""The ``ala`` command line: fit, predict, evaluate, schedule, schedule-sweep.
+"""The ``ala`` command line: fit, predict, evaluate, report, anneal, trust, schedule, sweep.
 
-User mistakes (bad files, unknown configurations) print one line to stderr and exit with
-status 2; no traceback.
+Each command is argparse -> one library call -> print. Heavy modules are imported inside the
+commands, so ``ala schedule --help`` loads neither xgboost nor scikit-learn. User mistakes (bad
+files, unknown configurations) print one line to stderr and exit with status 2; no traceback.
 """
 
 from __future__ import annotations
@@ -11,18 +12,21 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-
-from ala.baselines import METHOD_NAMES
-from ala.data import config_labels, load_benchmarks, load_queries
+from ala.data import load_benchmarks
 from ala.errors import AlaError
-from ala.evaluate import PAPER_PROTOCOLS, PROTOCOLS, evaluate, format_summary
-from ala.model import METHODS, ThroughputModel
+from ala.evaluate import PAPER_PROTOCOLS, PROTOCOLS
 from ala.scheduling.policies import POLICIES
+from ala.service import ALL_METHODS
+
+if TYPE_CHECKING:
+    from ala.data import Benchmarks
+    from ala.scheduling.run import Scenario
+    from ala.scheduling.traces import Trace
 
 POLICY_NAMES = tuple(POLICIES)
+METHODS = ("default", "paper")
 
 
 def _mapping(items: Sequence[str] | None) -> dict[str, str] | None:
@@ -41,7 +45,7 @@ def _csv_list(text: str | None) -> list[str] | None:
     return [t.strip() for t in text.split(",") if t.strip()] if text else None
 
 
-def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _load(args: argparse.Namespace) -> Benchmarks:
     data = load_benchmarks(
         args.data,
         columns=_mapping(args.map),
@@ -53,19 +57,14 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
+    from ala.model import ThroughputModel
+
     data = _load(args)
-    model = ThroughputModel(args.method, seed=args.seed).fit(data)
     if not args.no_calibrate:
-        print("calibrating prediction intervals (every protocol, out of fold)...", file=sys.stderr)
-        model.calibrate(data)
+        print("fitting and calibrating prediction intervals (out of fold)...", file=sys.stderr)
+    model = ThroughputModel(args.method, seed=args.seed).fit(data, calibrate=not args.no_calibrate)
     model.save(args.output)
-    status = model.database_["status"].value_counts().to_dict()
-    print(
-        f"fitted {len(model.configs_)} configurations, {len(model.database_)} curves "
-        f"({', '.join(f'{v} {k}' for k, v in status.items())}) with method "
-        f"'{args.method}'; saved to {args.output}",
-        file=sys.stderr,
-    )
+    print(f"{model.report().summary()}; saved to {args.output}", file=sys.stderr)
     if args.database:
         model.database_.to_csv(args.database, index=False)
         print(f"parameter database written to {args.database}", file=sys.stderr)
@@ -73,27 +72,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    model = ThroughputModel.load(args.model)
-    raw, queries = load_queries(args.queries, model.config_columns_, model.column_map_)
-    pred = model.predict(queries, interval=args.interval)
-    out = raw.copy()
-    extra = ["thpt_pred", "source"]
-    if args.interval is not None:
-        extra += ["thpt_lo", "thpt_hi", "confidence", "nearest_distance"]
-    for col in extra:
-        out[col] = pred[col].to_numpy()
-    if args.run:
-        from ala.annealing import load_runs
-        from ala.uncertainty import TrustModel
+    from ala.service import predict_file
 
-        trust_model = TrustModel(args.seed).fit(load_runs(args.run))
-        labels = config_labels(queries, model.config_columns_)
-        reports = {
-            cfg: trust_model.trust(model.points_[model.points_["config"] == cfg])
-            for cfg in labels.unique()
-        }
-        out["predicted_error"] = labels.map(lambda c: reports[c].predicted_error).to_numpy()
-        out["run_confidence"] = labels.map(lambda c: reports[c].confidence).to_numpy()
+    out = predict_file(args.model, args.queries, interval=args.interval, run=args.run)
     if args.output:
         out.to_csv(args.output, index=False)
         print(f"{len(out)} predictions written to {args.output}", file=sys.stderr)
@@ -103,49 +84,49 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ala.service import compare
+
     data = _load(args)
-    methods = _csv_list(args.methods) or list(METHOD_NAMES)
-    result = evaluate(
+    result = compare(
         data,
-        methods=methods,
+        methods=_csv_list(args.methods) or list(ALL_METHODS),
         protocols=args.protocol or list(PAPER_PROTOCOLS),
+        level=args.interval,
         k=args.k,
         seed=args.seed,
     )
-    table = result.summary()
-    if args.interval is not None:
-        from ala.uncertainty import interval_coverage
-
-        if any(m in ("default", "paper") for m in methods):
-            table = table.merge(
-                interval_coverage(result, args.interval).drop(columns="n"),
-                on=["protocol", "method"],
-                how="left",
-            )
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "summary": table.to_dict(orient="records"),
-                    "skipped": result.skipped.to_dict(orient="records"),
-                },
-                indent=2,
-            )
-        )
+        doc = {
+            "summary": result.summary.to_dict(orient="records"),
+            "skipped": result.skipped.to_dict(orient="records"),
+        }
+        print(json.dumps(doc, indent=2))
     else:
-        print(format_summary(table))
+        print(result.format())
     if args.errors:
         result.errors.to_csv(args.errors, index=False)
     return 0
 
 
-def _scenario(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def cmd_report(args: argparse.Namespace) -> int:
+    from ala.report import write_report
+
+    data = _load(args)
+    configs = [_config_key(text, data.config_columns) for text in args.config or []]
+    write_report(data, args.model, args.output, title=args.title, configs=configs)
+    print(f"report written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _config_key(text: str, columns: Sequence[str]) -> tuple[str, ...]:
+    from ala.configs import parse_config
+
+    return parse_config(text, columns)
+
+
+def _scenario(args: argparse.Namespace) -> Scenario:
     from ala.scheduling.run import Scenario
 
-    if args.memory <= 0 or args.round_ms <= 0 or args.rate_scale <= 0:
-        raise AlaError("--memory, --round-ms and --rate-scale must be positive")
-    if not 0 <= args.width < 1:
-        raise AlaError(f"--width must be in [0, 1), got {args.width}")
     return Scenario(
         memory=args.memory,
         width=args.width,
@@ -157,93 +138,75 @@ def _scenario(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     )
 
 
-def _round_seconds(args: argparse.Namespace, trace):  # type: ignore[no-untyped-def]
+def _round_seconds(args: argparse.Namespace, trace: Trace) -> object:
     if not args.model:
         return None
-    from ala.scheduling.run import round_seconds_from_model
+    from ala.model import ThroughputModel
+    from ala.service import round_seconds
 
     model = ThroughputModel.load(args.model)
-    config = (
-        dict(zip(model.config_columns_, args.config.split(" / "), strict=False))
-        if args.config
-        else {}
-    )
-    if len(config) != len(model.config_columns_):
+    if not args.config and model.config_columns_:
         raise AlaError(
-            f"--config must give {' / '.join(model.config_columns_)} separated by "
-            f"' / ', e.g. \"{next(iter(model.configs_))}\""
+            "--model needs --config naming the configuration as col=value pairs, e.g. "
+            f'--config "{_example_config(model)}"'
         )
-    config = {k: v.strip() for k, v in config.items()}
-    return round_seconds_from_model(
-        model,
-        config,
-        float(np.median(trace.prompt)),
-        float(np.median(trace.output)),
-        args.round_ms / 1000,
-    )
+    key = _config_key(args.config or "", model.config_columns_) if args.config else ()
+    return round_seconds(model, key, trace, args.round_ms / 1000)
 
 
-def _load_trace(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from ala.scheduling import load_trace
+def _example_config(model: object) -> str:
+    from ala.configs import format_config
+    from ala.model import ThroughputModel
 
-    trace = load_trace(args.trace)
-    return trace.head(args.limit) if args.limit else trace
+    assert isinstance(model, ThroughputModel)
+    return format_config(model.configs_[0], model.config_columns_)
+
+
+def _load_trace(args: argparse.Namespace) -> Trace:
+    from ala.service import read_trace
+
+    return read_trace(args.trace, args.limit)
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
-    from ala.scheduling import make_instance, simulate
+    from ala.service import compare_policies
 
     trace = _load_trace(args)
-    scenario = _scenario(args)
-    inst = make_instance(trace, scenario)
-    seconds = _round_seconds(args, trace)
-    policies = args.policy or list(POLICY_NAMES)
-    out = {name: simulate(inst, name, scenario.memory, seconds).summary() for name in policies}
-    if args.json:
-        print(json.dumps({"policies": out}, indent=2))
-        return 0
-    table = pd.DataFrame(out).T
-    if "hindsight" in out:
-        table["vs_hindsight"] = table["total_latency"] / out["hindsight"]["total_latency"]
-    print(
-        f"{trace.name}: {len(trace)} requests, memory {scenario.memory} tokens, interval "
-        f"width {scenario.width} ({scenario.interval_kind})"
-        f"{', all at time 0' if scenario.all_at_zero else ''}"
+    result = compare_policies(
+        trace, _scenario(args), args.policy or list(POLICY_NAMES), _round_seconds(args, trace)
     )
-    print(table.drop(columns=["seconds"], errors="ignore").to_string(float_format="%.4g"))
+    if args.json:
+        print(json.dumps({"policies": result.summary.T.to_dict()}, indent=2, default=float))
+    else:
+        print(result.format())
     return 0
 
 
 def cmd_schedule_sweep(args: argparse.Namespace) -> int:
-    from ala.scheduling.run import paper_bounds, sweep
+    from ala.service import width_sweep
 
     trace = _load_trace(args)
-    widths = [float(w) for w in args.widths.split(",")]
-    if any(not 0 <= w < 1 for w in widths):
-        raise AlaError("--widths must lie in [0, 1)")
-    table = sweep(
+    try:
+        widths = [float(w) for w in args.widths.split(",")]
+    except ValueError:
+        raise AlaError(
+            f"--widths expects numbers separated by commas, got {args.widths!r}"
+        ) from None
+    result = width_sweep(
         trace,
         _scenario(args),
-        widths,
         args.policy or list(POLICY_NAMES),
+        widths,
         _round_seconds(args, trace),
     )
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "sweep": table.to_dict(orient="records"),
-                    "bounds": paper_bounds(widths).to_dict(orient="records"),
-                },
-                indent=2,
-            )
-        )
+        doc = {
+            "sweep": result.table.to_dict(orient="records"),
+            "bounds": result.bounds.to_dict(orient="records"),
+        }
+        print(json.dumps(doc, indent=2))
     else:
-        print(
-            table.pivot(index="width", columns="policy", values="ratio").to_string(
-                float_format="%.3f"
-            )
-        )
+        print(result.format())
     return 0
 
 
@@ -273,7 +236,7 @@ class ProgressBar:
 
 def cmd_anneal(args: argparse.Namespace) -> int:
     from ala.annealing import AnnealSettings, anneal, chain_specs, run_chains, save_runs
-    from ala.data import config_labels
+    from ala.configs import config_keys
 
     data = _load(args)
     settings = AnnealSettings(
@@ -284,8 +247,12 @@ def cmd_anneal(args: argparse.Namespace) -> int:
         seed=args.seed,
         method=args.method,
     )
-    labels = config_labels(data.frame, data.config_columns)
-    configs = args.config or [labels.value_counts().index[0]]
+    if args.chains < 1 or args.iterations < 1:
+        raise AlaError("--chains and --iterations must be at least 1")
+    keys = config_keys(data.frame, data.config_columns)
+    configs = [_config_key(c, data.config_columns) for c in args.config or []] or [
+        keys.value_counts().index[0]
+    ]
     seeds = [args.seed + k for k in range(args.chains)]
     specs = chain_specs(data.frame, data.config_columns, configs, seeds, settings)
     if len(specs) == 1 and not args.scheduler:
@@ -316,7 +283,7 @@ def cmd_anneal(args: argparse.Namespace) -> int:
 
 def cmd_trust(args: argparse.Namespace) -> int:
     from ala.annealing import load_runs
-    from ala.uncertainty import TrustModel
+    from ala.trust import TrustModel
 
     runs = load_runs(args.run)
     data = load_benchmarks(args.data, columns=_mapping(args.map))
@@ -409,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--methods",
         metavar="M1,M2",
-        help=f"comma-separated from {', '.join(METHOD_NAMES)} (default: all)",
+        help=f"comma-separated from {', '.join(ALL_METHODS)} (default: all)",
     )
     ev.add_argument("--k", type=int, default=5, help="folds of the kfold protocol")
     ev.add_argument("--json", action="store_true", help="print machine-readable JSON")
@@ -422,14 +389,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.set_defaults(func=cmd_evaluate)
 
+    rep = sub.add_parser("report", help="write a self-contained HTML report for stakeholders")
+    data_args(rep)
+    rep.add_argument("model", type=Path, help="model JSON written by 'ala fit' on DATA")
+    rep.add_argument("-o", "--output", type=Path, required=True, help="HTML file to write")
+    rep.add_argument("--title", default="LLM inference throughput: predictions and trust")
+    rep.add_argument(
+        "--config",
+        action="append",
+        metavar="COL=VALUE,...",
+        help="configuration to show, repeatable (default: the two with the most rows)",
+    )
+    rep.set_defaults(func=cmd_report)
+
     an = sub.add_parser("anneal", help="simulated annealing over training subsets (Algorithm 6)")
     data_args(an)
     an.add_argument("-o", "--output", type=Path, required=True, help="run JSON to write")
     an.add_argument(
         "--config",
         action="append",
-        help="configuration label (values joined by ' / '), repeatable; default: "
-        "the configuration with the most rows",
+        metavar="COL=VALUE,...",
+        help="configuration as col=value pairs, e.g. acc=A100,back=vLLM; repeatable; "
+        "default: the configuration with the most rows",
     )
     an.add_argument("--iterations", type=int, default=200)
     an.add_argument("--chains", type=int, default=1, help="chains per configuration (seeds)")
@@ -486,7 +467,9 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--limit", type=int, help="use only the first N requests")
         p.add_argument("--model", type=Path, help="ALA model JSON, to report seconds")
-        p.add_argument("--config", help="configuration of --model, values joined by '/'")
+        p.add_argument(
+            "--config", metavar="COL=VALUE,...", help="configuration of --model as col=value pairs"
+        )
         p.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
     sch = sub.add_parser("schedule", help="simulate scheduling policies on a request trace")

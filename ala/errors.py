@@ -20,3 +20,7 @@ class UnknownConfigurationError(AlaError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise wrap the message in quotes
         return str(self.args[0]) if self.args else ""
+
+
+class UnknownNameError(AlaError, ValueError):
+    """A method, protocol or policy name that ``ala`` does not know."""

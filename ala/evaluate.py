@@ -12,6 +12,11 @@ Protocols (each is a list of folds; every fold holds some rows out and trains on
 ``kfold``
     Random k-fold over all rows (seeded).
 
+Methods come as estimator factories (``{"name": callable returning an unfitted estimator}``), as
+scikit-learn's ``cross_validate`` takes an estimator, so this module knows no method and
+imports none; :mod:`ala.methods` builds factories from names. Evaluation also owns what is
+computed from held-out errors: interval coverage (:func:`interval_coverage`).
+
 Models are per configuration, so fold ``f`` holds out, in every configuration at once, the
 length of rank ``f`` (say); this is the same as separate per-configuration folds but needs far
 fewer fits. Only configurations with held-out rows in a fold are trained in that fold.
@@ -20,19 +25,33 @@ fewer fits. Only configurations with held-out rows in a fold are trained in that
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from ala.baselines import METHOD_NAMES, make_method
-from ala.data import Benchmarks, config_labels
-from ala.errors import DataError
+from ala.configs import config_keys
+from ala.data import Benchmarks, infer_config_columns
+from ala.errors import AlaError, DataError, UnknownNameError
+from ala.intervals import IntervalCalibration, apply_interval
 
 PROTOCOLS = ("loo_inner", "loo_extreme", "max_batch", "kfold")
 # The three protocols of the paper's comparison (kfold is extra).
 PAPER_PROTOCOLS = ("loo_inner", "loo_extreme", "max_batch")
+
+
+class Estimator(Protocol):
+    """What evaluation needs of a method: ``fit(frame)`` and ``predict(queries)``."""
+
+    def fit(self, data: pd.DataFrame) -> Any: ...
+
+    def predict(self, queries: pd.DataFrame) -> pd.DataFrame: ...
+
+
+EstimatorFactory = Callable[[], Estimator]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +78,9 @@ class EvaluationResult:
 
 def protocol_folds(
     frame: pd.DataFrame, config_columns: Sequence[str], protocol: str, k: int = 5, seed: int = 0
-) -> Iterator[tuple[str, np.ndarray]]:
+) -> Iterator[tuple[str, npt.NDArray[np.bool_]]]:
     """Yield ``(fold name, boolean mask of held-out rows)`` for one protocol."""
-    labels = config_labels(frame, config_columns).to_numpy()
+    labels = pd.factorize(config_keys(frame, config_columns))[0]
     if protocol in ("loo_inner", "loo_extreme"):
         length = frame["ii"].to_numpy(float) + frame["oo"].to_numpy(float)
         keys = pd.DataFrame({"cfg": labels, "len": length, "ii": frame["ii"].to_numpy(float)})
@@ -89,48 +108,72 @@ def protocol_folds(
         for f in range(k):
             yield f"fold{f}", fold == f
     else:
-        raise ValueError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
+        raise UnknownNameError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
 
 
 def evaluate(
     data: Benchmarks | pd.DataFrame,
-    methods: Sequence[str] = METHOD_NAMES,
+    methods: Mapping[str, EstimatorFactory],
     protocols: Sequence[str] = PROTOCOLS,
     config_columns: Sequence[str] | None = None,
     k: int = 5,
     seed: int = 0,
+    on_fold: Callable[[int, int], None] | None = None,
 ) -> EvaluationResult:
     """Run every method under every protocol; seeded and reproducible.
 
     Parameters
     ----------
     data
-        Validated benchmarks (or a canonical frame with ``config_columns``).
+        Validated benchmarks (or a canonical frame; its configuration columns are inferred
+        as the loader does unless ``config_columns`` names them).
     methods
-        Names from :data:`ala.baselines.METHOD_NAMES`.
+        Method name -> factory of a fresh, unfitted estimator (see :mod:`ala.methods`).
     protocols
         Names from :data:`PROTOCOLS`.
+    config_columns
+        Columns identifying a configuration (default: the data's).
     k, seed
-        Folds and seed of ``kfold``; ``seed`` also seeds every method.
+        Folds and seed of ``kfold``.
+    on_fold
+        Called as ``on_fold(done, total)`` after each (protocol, fold), for progress bars.
+
+    Returns
+    -------
+    EvaluationResult
+        Per-row held-out errors (``config`` holds configuration keys), timings, skipped rows.
+
+    Raises
+    ------
+    DataError
+        If no protocol holds out a predictable row (too few lengths and batch sizes).
     """
     frame = data.frame if isinstance(data, Benchmarks) else data
-    cols = tuple(
-        config_columns
-        if config_columns is not None
-        else (data.config_columns if isinstance(data, Benchmarks) else ())
-    )
-    for name in methods:
-        make_method(name)  # fail early on a typo
-    frame = frame.reset_index(drop=True)
-    labels = config_labels(frame, cols).to_numpy()
-    errors, timings, skipped = [], [], []
+    if config_columns is not None:
+        cols = tuple(config_columns)
+    elif isinstance(data, Benchmarks):
+        cols = data.config_columns
+    else:
+        cols = infer_config_columns(frame)
     for protocol in protocols:
-        folds = list(protocol_folds(frame, cols, protocol, k=k, seed=seed))
+        if protocol not in PROTOCOLS:
+            raise UnknownNameError(
+                f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}"
+            )
+    frame = frame.reset_index(drop=True)
+    keys = config_keys(frame, cols)
+    codes = pd.factorize(keys)[0]
+    key_array = keys.to_numpy(dtype=object)
+    errors, timings, skipped = [], [], []
+    plan = [(p, list(protocol_folds(frame, cols, p, k=k, seed=seed))) for p in protocols]
+    total, done = sum(len(folds) for _, folds in plan), 0
+    for protocol, folds in plan:
         fit_s = dict.fromkeys(methods, 0.0)
         predict_s = dict.fromkeys(methods, 0.0)
         for fold, test_mask in folds:
-            trained = set(labels[~test_mask])
-            predictable = test_mask & np.isin(labels, list(trained))
+            done += 1
+            trained = np.unique(codes[~test_mask])
+            predictable = test_mask & np.isin(codes, trained)
             if (test_mask & ~predictable).any():
                 skipped.append(
                     {
@@ -139,41 +182,21 @@ def evaluate(
                         "rows": int((test_mask & ~predictable).sum()),
                     }
                 )
-            if not predictable.any():
-                continue
-            wanted = np.isin(labels, list(set(labels[predictable])))
-            train, test = frame[wanted & ~test_mask], frame[predictable]
-            for name in methods:
-                start = time.perf_counter()
-                model = make_method(name, config_columns=cols, seed=seed).fit(train)
-                mid = time.perf_counter()
-                predicted = model.predict(test)
-                pred = predicted["thpt_pred"].to_numpy(float)
-                fit_s[name] += mid - start
-                predict_s[name] += time.perf_counter() - mid
-                actual = test["thpt"].to_numpy(float)
-                errors.append(
-                    pd.DataFrame(
-                        {
-                            "protocol": protocol,
-                            "method": name,
-                            "fold": fold,
-                            "config": labels[predictable],
-                            "ii": test["ii"].to_numpy(float),
-                            "oo": test["oo"].to_numpy(float),
-                            "bb": test["bb"].to_numpy(float),
-                            "thpt": actual,
-                            "thpt_pred": pred,
-                            "ape": np.abs(pred - actual) / actual * 100,
-                            "situation": predicted.get(
-                                "situation", pd.Series(None, index=predicted.index, dtype=object)
-                            ).to_numpy(),
-                            "scale": predicted.get(
-                                "scale", pd.Series(np.nan, index=predicted.index)
-                            ).to_numpy(float),
-                        }
+            if predictable.any():
+                wanted = np.isin(codes, np.unique(codes[predictable]))
+                train, test = frame[wanted & ~test_mask], frame[predictable]
+                for name, factory in methods.items():
+                    start = time.perf_counter()
+                    model = factory().fit(train)
+                    mid = time.perf_counter()
+                    predicted = model.predict(test)
+                    fit_s[name] += mid - start
+                    predict_s[name] += time.perf_counter() - mid
+                    errors.append(
+                        _fold_errors(protocol, name, fold, key_array[predictable], test, predicted)
                     )
-                )
+            if on_fold is not None:
+                on_fold(done, total)
         timings += [
             {
                 "protocol": protocol,
@@ -194,6 +217,94 @@ def evaluate(
         timings=pd.DataFrame(timings),
         skipped=pd.DataFrame(skipped, columns=["protocol", "fold", "rows"]),
     )
+
+
+def _fold_errors(
+    protocol: str,
+    method: str,
+    fold: str,
+    keys: npt.NDArray[np.object_],
+    test: pd.DataFrame,
+    predicted: pd.DataFrame,
+) -> pd.DataFrame:
+    pred = predicted["thpt_pred"].to_numpy(float)
+    actual = test["thpt"].to_numpy(float)
+    situation = (
+        predicted["situation"].to_numpy(dtype=object)
+        if "situation" in predicted
+        else np.full(len(test), None, dtype=object)
+    )
+    scale = (
+        predicted["scale"].to_numpy(float) if "scale" in predicted else np.full(len(test), np.nan)
+    )
+    return pd.DataFrame(
+        {
+            "protocol": protocol,
+            "method": method,
+            "fold": fold,
+            "config": keys,
+            "ii": test["ii"].to_numpy(float),
+            "oo": test["oo"].to_numpy(float),
+            "bb": test["bb"].to_numpy(float),
+            "thpt": actual,
+            "thpt_pred": pred,
+            "ape": np.abs(pred - actual) / actual * 100,
+            "situation": situation,
+            "scale": scale,
+        }
+    )
+
+
+def calibrate_intervals(
+    data: Benchmarks | pd.DataFrame,
+    factory: EstimatorFactory,
+    config_columns: Sequence[str] | None = None,
+    seed: int = 0,
+) -> tuple[IntervalCalibration, pd.DataFrame]:
+    """Calibration scores from every protocol's out-of-fold predictions of ``factory``'s model.
+
+    Returns the calibration and the out-of-fold errors it was computed from (reused by
+    reports, so accuracy is not evaluated twice).
+    """
+    result = evaluate(data, {"model": factory}, PROTOCOLS, config_columns=config_columns, seed=seed)
+    return IntervalCalibration.from_errors(result.errors), result.errors
+
+
+def interval_coverage(
+    result: EvaluationResult, level: float = 0.9, folds: int = 5, seed: int = 0
+) -> pd.DataFrame:
+    """Empirical coverage and median relative width per protocol and method.
+
+    Configurations are split into ``folds`` groups; the intervals of each group's held-out
+    rows are calibrated on the scores of the other groups only (all protocols pooled by
+    situation), so no row is covered by an interval calibrated on itself.
+    """
+    errors = result.errors.dropna(subset=["situation", "scale"]).copy()
+    if errors.empty:
+        raise AlaError("these methods give no situation/scale: intervals need default or paper")
+    codes, uniques = pd.factorize(errors["config"])
+    group = np.empty(len(uniques), dtype=int)
+    group[np.random.default_rng(seed).permutation(len(uniques))] = np.arange(len(uniques)) % folds
+    errors["group"] = group[codes]
+    parts = []
+    for (_, g), rows in errors.groupby(["method", "group"]):
+        others = errors[(errors["method"] == rows["method"].iloc[0]) & (errors["group"] != g)]
+        calibration = IntervalCalibration.from_errors(others)
+        parts.append(apply_interval(rows, calibration, level))
+    covered = pd.concat(parts)
+    covered["covered"] = (covered["thpt"] >= covered["thpt_lo"]) & (
+        covered["thpt"] <= covered["thpt_hi"]
+    )
+    covered["rel_width"] = (covered["thpt_hi"] - covered["thpt_lo"]) / covered["thpt_pred"] * 100
+    grouped = covered.groupby(["protocol", "method"], sort=False)
+    return pd.DataFrame(
+        {
+            "coverage": grouped["covered"].mean() * 100,
+            "median_rel_width": grouped["rel_width"].median(),
+            "mean_rel_width": grouped["rel_width"].mean(),
+            "n": grouped.size(),
+        }
+    ).reset_index()
 
 
 def format_summary(table: pd.DataFrame) -> str:

@@ -19,31 +19,37 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import xgboost as xgb
 
+from ala.configs import ConfigKey, config_dict, config_keys, config_label, make_key
 from ala.curves import build_database, fit_projection, saturation
-from ala.data import Benchmarks, config_labels
-from ala.errors import AlaError, DataError, ModelFileError, UnknownConfigurationError
-from ala.prior import PRIOR_WEIGHT, PriorLearner
-from ala.uncertainty import (
-    NOISE_FLOOR,
-    IntervalCalibration,
-    apply_interval,
-    calibrate,
-    nearest_points,
+from ala.data import Benchmarks, load_benchmarks
+from ala.errors import (
+    AlaError,
+    DataError,
+    ModelFileError,
+    UnknownConfigurationError,
+    UnknownNameError,
 )
+from ala.evaluate import EvaluationResult, calibrate_intervals, interval_coverage
+from ala.intervals import NOISE_FLOOR, IntervalCalibration, apply_interval, nearest_points
+from ala.prior import PRIOR_WEIGHT, PriorLearner
+from ala.results import CurvePrediction, FitReport
+
+if TYPE_CHECKING:
+    import xgboost as xgb
 
 Array = npt.NDArray[np.float64]
 
 FORMAT = "ala.throughput-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 METHODS = ("default", "paper")
 PARAMS = ("a", "b", "c")
 POINT_COLUMNS = ("ii", "oo", "bb", "thpt")
@@ -66,6 +72,8 @@ class PaperLearner:
     @classmethod
     def fit(cls, database: pd.DataFrame, seed: int, n_estimators: int) -> PaperLearner:
         usable = database[database["status"] != "failed"]
+        import xgboost as xgb
+
         reg = xgb.XGBRegressor(
             n_estimators=n_estimators,
             random_state=seed,
@@ -85,6 +93,8 @@ class PaperLearner:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PaperLearner:
+        import xgboost as xgb
+
         booster = xgb.Booster()
         booster.load_model(bytearray(json.dumps(data["xgboost"]).encode()))
         return cls(booster)
@@ -134,50 +144,112 @@ class ThroughputModel:
         self.seed = seed
         self.n_estimators = n_estimators
 
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's settings, so that calibration and evaluation rebuild this model."""
+        return {
+            "method": self.method,
+            "config_columns": self.config_columns,
+            "seed": self.seed,
+            "n_estimators": self.n_estimators,
+        }
+
     # ----------------------------------------------------------------- fitting
-    def fit(self, data: Benchmarks | pd.DataFrame) -> ThroughputModel:
-        """Build the parameter database and one parameter learner per configuration."""
+    def fit(self, data: Benchmarks | pd.DataFrame, calibrate: bool = False) -> ThroughputModel:
+        """Build the parameter database and one parameter learner per configuration.
+
+        Parameters
+        ----------
+        data
+            Validated benchmarks, or a DataFrame (its configuration columns are inferred as
+            the loader infers them, unless ``config_columns`` was given).
+        calibrate
+            Also learn prediction intervals from the out-of-fold residuals of every protocol,
+            refitting *this* model's settings on each fold (:mod:`ala.intervals`); the
+            held-out accuracy is kept in ``accuracy_``.
+
+        Returns
+        -------
+        ThroughputModel
+            ``self``, fitted.
+        """
         if self.method not in METHODS:
-            raise ValueError(f"unknown method {self.method!r}; choose one of {METHODS}")
+            raise UnknownNameError(f"unknown method {self.method!r}; choose one of {METHODS}")
+        start = time.perf_counter()
         frame, cols = training_frame(data, self.config_columns)
         self.config_columns_ = cols
         self.column_map_ = dict(data.report.column_map) if isinstance(data, Benchmarks) else {}
-        labels = config_labels(frame, cols)
-        self.configs_: dict[str, tuple[str, ...]] = {}
-        self.learners_: dict[str, PaperLearner | PriorLearner] = {}
+        codes, uniques = pd.factorize(config_keys(frame, cols))
+        self.configs_: list[ConfigKey] = [tuple(k) for k in uniques]
+        self.learners_: list[PaperLearner | PriorLearner] = []
         if self.method == "paper":
             self.database_ = build_database(frame, cols, solver="scipy", weighting="none")
-            db_labels = config_labels(self.database_, cols)
-            for label, rows in self.database_.groupby(db_labels, sort=False):
-                self.configs_[str(label)] = tuple(str(v) for v in rows.iloc[0][list(cols)])
-                self.learners_[str(label)] = PaperLearner.fit(rows, self.seed, self.n_estimators)
+            by_config = self.database_.groupby(self._codes(self.database_), sort=True)
+            self.learners_ = [
+                PaperLearner.fit(rows, self.seed, self.n_estimators) for _, rows in by_config
+            ]
         else:
-            for label, rows in frame.groupby(labels, sort=False):
-                self.configs_[str(label)] = tuple(str(v) for v in rows.iloc[0][list(cols)])
-                self.learners_[str(label)] = PriorLearner.fit(rows)
+            self.learners_ = [PriorLearner.fit(rows) for _, rows in frame.groupby(codes, sort=True)]
             self.database_ = build_database(frame, cols, solver=self._fit_default_curves)
-        self.database_.insert(0, "config", config_labels(self.database_, cols))
+        self.database_.insert(0, "config", self._codes(self.database_))
         self.config_stats_ = config_stats(self.database_)
         self.points_ = pd.DataFrame(
-            {"config": labels.to_numpy(), **{c: frame[c].to_numpy(float) for c in POINT_COLUMNS}}
+            {"config": codes, **{c: frame[c].to_numpy(float) for c in POINT_COLUMNS}}
         )
         self.calibration_: IntervalCalibration | None = None
+        self.accuracy_: pd.DataFrame | None = None
+        if calibrate:
+            params = {**self.get_params(), "config_columns": cols}
+            self.calibration_, errors = calibrate_intervals(
+                frame, lambda: ThroughputModel(**params), config_columns=cols, seed=self.seed
+            )
+            self.accuracy_ = accuracy_table(errors)
+        self.fit_seconds_ = time.perf_counter() - start
         return self
 
-    def calibrate(self, data: Benchmarks | pd.DataFrame) -> ThroughputModel:
-        """Learn prediction intervals from out-of-fold residuals of every protocol on ``data``.
+    def _codes(self, frame: pd.DataFrame) -> npt.NDArray[np.int64]:
+        """The configuration id (position in ``configs_``) of each row of a canonical frame."""
+        index = {key: i for i, key in enumerate(self.configs_)}
+        return np.array([index[k] for k in config_keys(frame, self.config_columns_)], np.int64)
 
-        ``data`` should be the training data; see :mod:`ala.uncertainty`.
+    @property
+    def labels_(self) -> list[str]:
+        """Display labels of ``configs_`` (for people; identities are the keys)."""
+        return [config_label(k) for k in self.configs_]
+
+    def config_id(self, config: Mapping[str, object] | ConfigKey) -> int:
+        """The id (position in ``configs_``) of a ``{column: value}`` mapping or a key.
+
+        Raises
+        ------
+        UnknownConfigurationError
+            If the configuration was never benchmarked.
         """
         self._check_fitted()
-        self.calibration_ = calibrate(data, self.method, self.seed)
-        return self
+        key = (
+            tuple(str(v) for v in config)
+            if isinstance(config, tuple)
+            else make_key(config, self.config_columns_)
+        )
+        try:
+            return self.configs_.index(key)
+        except ValueError:
+            raise UnknownConfigurationError(
+                f"configuration {config_label(key)!r} was never benchmarked"
+            ) from None
+
+    def keys_of(self, frame: pd.DataFrame) -> list[ConfigKey]:
+        """The configuration key of every row of ``frame`` (canonical values)."""
+        return list(config_keys(frame, self.config_columns_))
+
+    def config_values(self, config: int) -> dict[str, str]:
+        """The ``{column: value}`` of configuration id ``config``."""
+        return config_dict(self.configs_[config], self.config_columns_)
 
     def _fit_default_curves(self, groups: pd.DataFrame, bb: Array, y: Array) -> Array:
         params = np.empty((len(groups), 3))
-        labels = config_labels(groups, self.config_columns_)
-        for label, idx in groups.groupby(labels, sort=False).indices.items():
-            learner = self.learners_[str(label)]
+        codes = self._codes(groups)
+        for code, idx in pd.Series(codes).groupby(codes, sort=False).indices.items():
+            learner = self.learners_[int(code)]
             assert isinstance(learner, PriorLearner)
             measured = np.asarray(
                 np.isclose(learner.grid[None, :, None], bb[idx][:, None, :]).any(-1), bool
@@ -210,21 +282,23 @@ class ThroughputModel:
                 f"queries lack column(s) {missing}; the model was fitted on "
                 f"configuration columns {cols} plus ii, oo, bb"
             )
+        index = {key: i for i, key in enumerate(self.configs_)}
+        query_keys = config_keys(queries, cols)
+        unknown = list(dict.fromkeys(k for k in query_keys if k not in index))
+        if unknown:
+            raise UnknownConfigurationError(
+                f"configuration {config_dict(unknown[0], cols)} was never benchmarked"
+                f"{f' (and {len(unknown) - 1} more)' if len(unknown) > 1 else ''}; "
+                f"known configurations over {', '.join(cols) or 'none'} include: "
+                f"{'; '.join(self.labels_[:5])}"
+            )
         keys = pd.DataFrame(
             {
-                "config": config_labels(queries, cols).to_numpy(),
+                "config": np.array([index[k] for k in query_keys], np.int64),
                 "ii": queries["ii"].to_numpy(float),
                 "oo": queries["oo"].to_numpy(float),
             }
         )
-        unknown = sorted(set(keys["config"]) - set(self.configs_))
-        if unknown:
-            raise UnknownConfigurationError(
-                f"configuration {unknown[0]!r} was never benchmarked"
-                f"{f' (and {len(unknown) - 1} more)' if len(unknown) > 1 else ''}; "
-                f"known configurations over {' / '.join(cols) or 'none'} include: "
-                f"{'; '.join(list(self.configs_)[:5])}"
-            )
         unique = keys.drop_duplicates(ignore_index=True)
         usable_db = self.database_[self.database_["status"] != "failed"]
         found = unique.merge(
@@ -235,9 +309,9 @@ class ThroughputModel:
         found["source"] = np.where(found["a"].notna(), "database", "learned")
         params = found[list(PARAMS)].to_numpy(float, copy=True)
         todo = np.isnan(params[:, 0])
-        for label, idx in found[todo].groupby("config", sort=False).indices.items():
+        for code, idx in found[todo].groupby("config", sort=False).indices.items():
             rows = np.flatnonzero(todo)[idx]
-            learner = self.learners_[str(label)]
+            learner = self.learners_[int(code)]
             ii, oo = found["ii"].to_numpy(float)[rows], found["oo"].to_numpy(float)[rows]
             params[rows] = (
                 learner.curves(ii, oo)
@@ -279,7 +353,7 @@ class ThroughputModel:
         if self.calibration_ is None:
             raise AlaError(
                 "this model has no interval calibration: fit it with calibration "
-                "(ala fit without --no-calibrate, or model.calibrate(data))"
+                "(ala fit without --no-calibrate, or model.fit(data, calibrate=True))"
             )
         out = apply_interval(out, self.calibration_, interval)
         near = nearest_points(self.points_, params.assign(bb=bb), k=1)
@@ -287,6 +361,85 @@ class ThroughputModel:
         out["nearest_distance"] = distance
         out["confidence"] = 1 / (1 + distance)
         return out
+
+    def batch_queries(
+        self, config: Mapping[str, object] | ConfigKey, ii: float, oo: float, bb: npt.ArrayLike
+    ) -> pd.DataFrame:
+        """Query rows for one configuration and (ii, oo) over the batch sizes ``bb``."""
+        key = self.configs_[self.config_id(config)]
+        grid = np.asarray(bb, float)
+        return pd.DataFrame(
+            {
+                **{c: [v] * grid.size for c, v in zip(self.config_columns_, key, strict=True)},
+                "ii": float(ii),
+                "oo": float(oo),
+                "bb": grid,
+            }
+        )
+
+    def predict_curve(
+        self,
+        config: Mapping[str, object] | ConfigKey,
+        ii: float,
+        oo: float,
+        bb: Sequence[float] | None = None,
+        interval: float | None = None,
+    ) -> CurvePrediction:
+        """Predict one configuration at (ii, oo) over a batch grid that shows the saturation.
+
+        Parameters
+        ----------
+        config
+            ``{column: value}`` for every configuration column, or a configuration key.
+        ii, oo
+            Input and output tokens.
+        bb
+            Batch sizes asked for; they are on the grid and marked in plots. The grid runs
+            from 1 to at least twice the largest of them (and 64).
+        interval
+            Interval level (e.g. 0.9); needs a calibrated model.
+
+        Raises
+        ------
+        AlaError
+            For non-positive lengths or batch sizes, or an unknown configuration.
+        """
+        asked = tuple(float(b) for b in (bb or ()))
+        if ii <= 0 or oo <= 0 or any(b <= 0 for b in asked):
+            raise AlaError("input tokens, output tokens and batch sizes must be positive")
+        key = self.configs_[self.config_id(config)]
+        top = max(2 * max(asked, default=32.0), 64.0)
+        grid = np.unique(np.concatenate([np.round(np.geomspace(1, top, 60)), asked]))
+        queries = self.batch_queries(key, ii, oo, grid)
+        frame = self.predict(queries, interval=interval).drop(columns=list(self.config_columns_))
+        return CurvePrediction(key, float(ii), float(oo), interval, frame, asked)
+
+    def report(self) -> FitReport:
+        """A :class:`FitReport` of this fitted model (``seconds`` is NaN after a load)."""
+        self._check_fitted()
+        status = self.database_["status"].value_counts()
+        noise = pd.DataFrame(
+            {
+                "configuration": self.labels_,
+                "curves": self.database_.groupby("config")
+                .size()
+                .reindex(range(len(self.configs_)), fill_value=0)
+                .to_numpy(),
+                "noise_pct": self.config_stats_["noise"]
+                .reindex(range(len(self.configs_)))
+                .to_numpy(),
+            }
+        )
+        return FitReport(
+            method=self.method,
+            configurations=len(self.configs_),
+            curves_ok=int(status.get("ok", 0)),
+            curves_underdetermined=int(status.get("underdetermined", 0)),
+            curves_failed=int(status.get("failed", 0)),
+            calibrated=self.calibration_ is not None,
+            seconds=getattr(self, "fit_seconds_", float("nan")),
+            noise=noise,
+        )
 
     def nearest(self, queries: pd.DataFrame, k: int = 3) -> pd.DataFrame:
         """The ``k`` benchmarked points nearest each query (see :func:`nearest_points`)."""
@@ -329,9 +482,12 @@ class ThroughputModel:
             "database": {c: self.database_[c].tolist() for c in self.database_.columns},
             "points": {c: self.points_[c].tolist() for c in self.points_.columns},
             "calibration": None if self.calibration_ is None else self.calibration_.to_dict(),
+            "accuracy": None
+            if self.accuracy_ is None
+            else {c: self.accuracy_[c].tolist() for c in self.accuracy_.columns},
             "configs": [
-                {"label": label, "values": list(values), "learner": self.learners_[label].to_dict()}
-                for label, values in self.configs_.items()
+                {"values": list(key), "learner": learner.to_dict()}
+                for key, learner in zip(self.configs_, self.learners_, strict=True)
             ],
         }
 
@@ -352,6 +508,8 @@ class ThroughputModel:
                 f"supported (this ala reads version {FORMAT_VERSION}); refit "
                 "the model with this version"
             )
+        from xgboost.core import XGBoostError
+
         try:
             model = cls(
                 method=doc["method"], config_columns=doc["config_columns"], **doc["settings"]
@@ -366,12 +524,11 @@ class ThroughputModel:
                 if doc.get("calibration") is None
                 else IntervalCalibration.from_dict(doc["calibration"])
             )
+            model.accuracy_ = None if doc.get("accuracy") is None else pd.DataFrame(doc["accuracy"])
             learner_cls = PaperLearner if model.method == "paper" else PriorLearner
-            model.configs_ = {c["label"]: tuple(c["values"]) for c in doc["configs"]}
-            model.learners_ = {
-                c["label"]: learner_cls.from_dict(c["learner"]) for c in doc["configs"]
-            }
-        except (KeyError, TypeError, ValueError, xgb.core.XGBoostError) as exc:
+            model.configs_ = [tuple(str(v) for v in c["values"]) for c in doc["configs"]]
+            model.learners_ = [learner_cls.from_dict(c["learner"]) for c in doc["configs"]]
+        except (KeyError, TypeError, ValueError, XGBoostError) as exc:
             raise ModelFileError(
                 f"{source}: damaged model file ({type(exc).__name__}: {exc})"
             ) from None
@@ -397,7 +554,7 @@ def config_stats(database: pd.DataFrame) -> pd.DataFrame:
     """Per configuration: benchmarked length range (ii + oo) and curve noise (%).
 
     The noise is the median APE of its fully determined curves (of all curves if none is),
-    at least :data:`ala.uncertainty.NOISE_FLOOR`; it scales the conformal intervals.
+    at least :data:`ala.intervals.NOISE_FLOOR`; it scales the conformal intervals.
     """
     by = database.groupby("config")
     length = database["ii"] + database["oo"]
@@ -412,11 +569,28 @@ def config_stats(database: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def accuracy_table(errors: pd.DataFrame, level: float = 0.9) -> pd.DataFrame:
+    """Held-out accuracy and interval coverage per protocol, from calibration's residuals."""
+    timings = pd.DataFrame(columns=["protocol", "method", "fit_s", "predict_s", "folds"])
+    result = EvaluationResult(errors, timings, pd.DataFrame())
+    summary = result.summary().drop(columns=["method", "fit_s", "predict_s", "folds"])
+    coverage = interval_coverage(result, level).drop(columns=["method", "n"])
+    return summary.merge(coverage, on="protocol", how="left")
+
+
 def training_frame(
     data: Benchmarks | pd.DataFrame, config_columns: Sequence[str] | None
 ) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The canonical rows and configuration columns a model trains on.
+
+    A plain DataFrame without ``config_columns`` is read as the loader reads a file (aliases
+    resolved, configuration columns inferred), so an ``acc`` column is never silently ignored.
+    """
     if isinstance(data, Benchmarks):
         frame, cols = data.frame, data.config_columns
+    elif config_columns is None:
+        loaded = load_benchmarks(data, duplicates="keep", on_bad_rows="raise", name="<frame>")
+        frame, cols = loaded.frame, loaded.config_columns
     else:
         frame, cols = data, ()
     if config_columns is not None:

@@ -5,12 +5,18 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import plotly.graph_objects as go
 
-from ala.data import LoadReport
-from ala.model import ThroughputModel
+from ala.configs import ConfigKey
+from ala.data import Benchmarks, LoadReport
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from ala.model import ThroughputModel
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;
@@ -24,7 +30,95 @@ def _table(frame: pd.DataFrame) -> str:
     return frame.to_html(index=False, float_format=lambda v: f"{v:,.3f}", border=0)
 
 
+def default_configs(model: ThroughputModel, count: int = 2) -> list[int]:
+    """The ``count`` configuration ids with the most benchmarked points."""
+    sizes = model.points_["config"].value_counts()
+    return [int(c) for c in sizes.index[:count]]
+
+
+def standard_predictions(model: ThroughputModel, configs: Sequence[int]) -> pd.DataFrame:
+    """Predictions (with intervals when calibrated) at typical workloads of ``configs``."""
+    if not configs:
+        return pd.DataFrame()
+    queries = pd.concat(
+        [
+            model.batch_queries(model.configs_[c], length, length, [1.0, 16.0, 32.0, 64.0])
+            for c in configs
+            for length in (512.0, 2048.0)
+        ],
+        ignore_index=True,
+    )
+    interval = 0.9 if model.calibration_ is not None else None
+    pred = model.predict(queries, interval=interval)
+    keep = [*model.config_columns_, "ii", "oo", "bb", "thpt_pred", "source"]
+    keep += ["thpt_lo", "thpt_hi", "confidence"] if interval else []
+    return pred[keep].round(1)
+
+
+def report_figures(model: ThroughputModel, configs: Sequence[int]) -> list[tuple[str, go.Figure]]:
+    """The report's figures for ``configs``: fitted curves and their residuals."""
+    from ala import plots
+    from ala.curves import curve_residuals
+
+    db = model.database_[model.database_["config"].isin(list(configs))]
+    db = db.assign(label=[model.labels_[c] for c in db["config"]])
+    points = model.points_.merge(db[["config", "label", "ii", "oo"]], on=["config", "ii", "oo"])
+    residuals = curve_residuals(points, db, ["config"])
+    return [
+        (
+            "Measured points and fitted saturation curves; dotted: saturation throughput c, "
+            "diamond: knee (90 % of c).",
+            plots.curves_figure(points, db, label_column="label"),
+        ),
+        ("Residuals of the fitted curves.", plots.residuals_figure(residuals)),
+    ]
+
+
 def build_report(
+    data: Benchmarks,
+    model: ThroughputModel,
+    title: str = "LLM inference throughput: predictions and trust",
+    predictions: pd.DataFrame | None = None,
+    configs: Sequence[int] | None = None,
+) -> str:
+    """The report as one self-contained HTML string (plotly.js embedded once, opens offline).
+
+    Parameters
+    ----------
+    data
+        The benchmarks the model was fitted on (for the provenance section).
+    model
+        The fitted model; its calibration's held-out accuracy (``accuracy_``) is reported,
+        so nothing is evaluated again.
+    predictions
+        Predictions to list; default: a standard grid for ``configs``.
+    configs
+        Configuration ids to draw; default: the two with the most benchmarked points.
+    """
+    chosen = list(configs) if configs is not None else default_configs(model)
+    if predictions is None or predictions.empty:
+        predictions = standard_predictions(model, chosen)
+    return _render(
+        title, data.report, model, model.accuracy_, predictions, report_figures(model, chosen)
+    )
+
+
+def write_report(
+    data: Benchmarks,
+    model_path: str | Path,
+    output: str | Path,
+    title: str = "LLM inference throughput: predictions and trust",
+    configs: Sequence[ConfigKey] = (),
+) -> None:
+    """Load a saved model, build the report for ``configs`` (keys) and write it to ``output``."""
+    from ala.model import ThroughputModel
+
+    model = ThroughputModel.load(model_path)
+    ids = [model.config_id(k) for k in configs] or None
+    Path(output).write_text(build_report(data, model, title, configs=ids), encoding="utf-8")
+
+
+def _render(
     title: str,
     report: LoadReport,
     model: ThroughputModel,
@@ -32,7 +126,6 @@ def build_report(
     predictions: pd.DataFrame,
     figures: Sequence[tuple[str, go.Figure]],
 ) -> str:
-    """The report as one HTML string; plotly.js is embedded once, so it opens offline."""
     parts = [
         f"<h1>{html.escape(title)}</h1>",
         f"<p class='note'>Generated {time.strftime('%Y-%m-%d %H:%M')} by ala.</p>",
@@ -50,7 +143,7 @@ def build_report(
     ]
     if accuracy is not None and len(accuracy):
         parts += [
-            "<h2>Accuracy on held-out data</h2>",
+            "<h2>Accuracy on held-out data (out of fold, from calibration)</h2>",
             _table(accuracy),
             "<p class='note'>Absolute percentage errors of points each method did not "
             "see; coverage is the share of those points inside their interval.</p>",

@@ -51,19 +51,12 @@ def size_deployment(
         raise AlaError("the target throughput must be positive")
     if price_per_hour is not None and price_per_hour < 0:
         raise AlaError("the price per accelerator-hour cannot be negative")
-    label = " / ".join(str(config[c]) for c in model.config_columns_) or "all"
+    config_id = model.config_id(config)
     if max_batch is None:
-        measured = model.points_.loc[model.points_["config"] == label, "bb"]
+        measured = model.points_.loc[model.points_["config"] == config_id, "bb"]
         max_batch = int(max(64, 2 * (measured.max() if len(measured) else 32)))
     bb = np.arange(1, max_batch + 1, dtype=float)
-    queries = pd.DataFrame(
-        {
-            **{c: [str(config[c])] * bb.size for c in model.config_columns_},
-            "ii": float(ii),
-            "oo": float(oo),
-            "bb": bb,
-        }
-    )
+    queries = model.batch_queries(config, ii, oo, bb)
     calibrated = model.calibration_ is not None
     pred = model.predict(queries, interval=interval if calibrated else None)
     if not calibrated:

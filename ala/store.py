@@ -159,6 +159,11 @@ class Workspace:
             )
             return int(cur.lastrowid or 0)
 
+    def claim_run(self, run_id: int) -> None:
+        """Make the calling process the run's owner (a worker process claims its run)."""
+        with self._connect() as con:
+            con.execute("UPDATE runs SET owner_pid = ? WHERE id = ?", (os.getpid(), run_id))
+
     def add_step(self, run_id: int, step: AnnealStep) -> None:
         with self._connect() as con:
             con.execute(

@@ -5,7 +5,8 @@ Run: python benchmarks/accuracy.py   (about 3 minutes on 2 cores)
 
 from __future__ import annotations
 
-from ala.data import load_benchmarks, sample_dataset_path
+from ala.data import load_benchmarks
+from ala.datasets import sample_dataset_path
 from ala.evaluate import PROTOCOLS, evaluate, format_summary
 from ala.uncertainty import interval_coverage
 

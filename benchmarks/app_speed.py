@@ -20,7 +20,8 @@ os.environ.setdefault("ALA_WORKSPACE", tempfile.mkdtemp(prefix="ala-bench-"))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from ala.data import load_benchmarks, sample_dataset_path  # noqa: E402
+from ala.data import load_benchmarks
+from ala.datasets import sample_dataset_path  # noqa: E402
 from ala.model import ThroughputModel  # noqa: E402
 from ala.sizing import size_deployment  # noqa: E402
 from ala.ui import views  # noqa: E402

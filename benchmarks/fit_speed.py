@@ -16,7 +16,8 @@ import pandas as pd
 from scipy.optimize import OptimizeWarning, curve_fit
 
 from ala.curves import build_database, paper_initial_guess, saturation
-from ala.data import load_benchmarks, sample_dataset_path
+from ala.data import load_benchmarks
+from ala.datasets import sample_dataset_path
 from ala.model import ThroughputModel
 
 

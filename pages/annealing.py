@@ -4,16 +4,18 @@ import streamlit as st
 
 from ala import plots
 from ala.annealing import AnnealSettings
+from ala.configs import config_label
 from ala.errors import AlaError
 from ala.ui import jobs, state
-from ala.ui.widgets import caption, config_picker, label_of
+from ala.ui.widgets import caption, config_picker
 
 st.title("Simulated annealing over training subsets")
 ws = state.workspace()
 dataset_id = state.current_dataset_id()
 data = state.benchmarks(dataset_id)
 config = config_picker(data.frame, data.config_columns, key="anneal")
-label = label_of(config, data.config_columns)
+key = tuple(config[c] for c in data.config_columns)
+label = config_label(key)
 with st.form("anneal-settings"):
     c1, c2, c3, c4, c5 = st.columns(5)
     iterations = c1.number_input("Iterations", 10, 5000, 300, 10)
@@ -24,7 +26,7 @@ with st.form("anneal-settings"):
     start = st.form_submit_button("Start run", type="primary")
 if start:
     try:
-        universe = state.config_rows(dataset_id, label)
+        universe = state.config_rows(dataset_id, key)
         run_id = jobs.start_run(
             ws,
             dataset_id,
@@ -53,7 +55,6 @@ run_id = st.selectbox(
 st.session_state["run_id"] = run_id
 
 
-@st.fragment(run_every=1.0)
 def live_trace() -> None:
     status = ws.run_status(run_id)
     trace = ws.run_trace(run_id)
@@ -69,13 +70,16 @@ def live_trace() -> None:
         )
 
 
-live_trace()
-if ws.run_status(run_id) in ("finished", "cancelled", "interrupted"):
-    if st.button("Train the error predictor from this run"):
+# Poll only while the run is running; a finished run is drawn once.
+running = ws.run_status(run_id) == "running"
+st.fragment(live_trace, run_every=1.0 if running else None)()
+if not running:
+    run_config = runs.loc[runs["id"] == run_id, "config"].iloc[0]
+    if st.button(f"Train the error predictor from run #{run_id} ({run_config})"):
         try:
-            report = state.trust_report(run_id, dataset_id, label)
+            report = state.trust_report(run_id)
             st.success(
-                f"Predicted error for {label}: {report.predicted_error:.2f} % (median "
+                f"Predicted error for {run_config}: {report.predicted_error:.2f} % (median "
                 f"APE); confidence {report.confidence:.3f} (Algorithm 8)."
             )
         except AlaError as exc:

@@ -3,15 +3,15 @@
 import streamlit as st
 
 from ala import plots
-from ala.baselines import METHOD_NAMES
 from ala.evaluate import PROTOCOLS
+from ala.service import ALL_METHODS
 from ala.ui import state
 from ala.ui.widgets import caption
 
 st.title("Compare methods")
 dataset_id = state.current_dataset_id()
 methods = st.multiselect(
-    "Methods", METHOD_NAMES, default=["default", "paper", "xgboost"], key="cmp-methods"
+    "Methods", ALL_METHODS, default=["default", "paper", "xgboost"], key="cmp-methods"
 )
 protocols = st.multiselect(
     "Protocols", PROTOCOLS, default=["loo_inner", "max_batch"], key="cmp-protocols"
@@ -28,8 +28,9 @@ if not methods or not protocols:
 if st.button("Run evaluation", type="primary") or st.session_state.get("cmp-done"):
     st.session_state["cmp-done"] = True
     with st.spinner("Evaluating..."):
-        table, errors = state.evaluation(dataset_id, tuple(methods), tuple(protocols), level)
-    st.dataframe(table, hide_index=True, width="stretch")
+        result = state.evaluation(dataset_id, tuple(methods), tuple(protocols), level)
+    errors = result.errors
+    st.dataframe(result.summary, hide_index=True, width="stretch")
     caption(
         "median/p90/mean absolute percentage error of held-out points (lower is better); "
         "coverage: share of held-out points inside their interval (aim: the level)."
@@ -41,7 +42,7 @@ if st.button("Run evaluation", type="primary") or st.session_state.get("cmp-done
         )
     caption("each colour is a method; mass near 0 % is good, a long right tail is risk.")
     st.plotly_chart(
-        plots.error_box(errors, "model" if "model" in errors else "config"),
+        plots.error_box(errors, "model" if "model" in errors else "method"),
         width="stretch",
     )
     caption("errors per model across all protocols: which models are hard to predict.")

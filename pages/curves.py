@@ -4,18 +4,13 @@ import streamlit as st
 
 from ala import plots
 from ala.ui import state, views
-from ala.ui.widgets import caption, config_options
+from ala.ui.widgets import caption, config_multiselect
 
 st.title("Throughput curves")
 dataset_id = state.current_dataset_id()
-data = state.benchmarks(dataset_id)
 model = state.model(dataset_id)
-options = config_options(data.frame, data.config_columns)
-configs = st.multiselect(
-    "Configurations (pick several to compare hardware or frameworks)",
-    options,
-    default=options[:1],
-    key="curve-configs",
+configs = config_multiselect(
+    model, "Configurations (pick several to compare hardware or frameworks)", "curve-configs"
 )
 if not configs:
     st.info("Pick at least one configuration.")
@@ -26,7 +21,7 @@ lengths = st.multiselect(
     key="curve-lengths",
 )
 db, points, residuals = views.curve_view(model, configs, lengths)
-st.plotly_chart(plots.curves_figure(points, db), width="stretch")
+st.plotly_chart(plots.curves_figure(points, db, label_column="label"), width="stretch")
 caption(
     "dots are measurements, lines the fitted curve thpt = c − a·exp(−b·bb); the dotted "
     "line is the saturation throughput c and the diamond the knee, the batch size that "
@@ -38,7 +33,7 @@ with left:
     caption("how far each measurement lies from its curve, in % of the measurement.")
 with right:
     st.subheader("Fit diagnostics")
-    shown = db[["config", "ii", "oo", "a", "b", "c", "knee", "r2", "mape", "n_points", "status"]]
+    shown = db[["label", "ii", "oo", "a", "b", "c", "knee", "r2", "mape", "n_points", "status"]]
     st.dataframe(
         shown,
         hide_index=True,

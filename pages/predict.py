@@ -4,26 +4,35 @@ import streamlit as st
 
 from ala import plots
 from ala.errors import AlaError
-from ala.sizing import size_deployment
-from ala.ui import state, views
+from ala.ui import state
 from ala.ui.widgets import caption, config_picker
 
 st.title("What-if prediction")
 dataset_id = state.current_dataset_id()
 data = state.benchmarks(dataset_id)
-model = state.model(dataset_id)
 config = config_picker(data.frame, data.config_columns, key="predict")
 c1, c2, c3, c4 = st.columns(4)
 ii = c1.number_input("Input tokens (ii)", min_value=1, value=512, step=64, key="p-ii")
 oo = c2.number_input("Output tokens (oo)", min_value=1, value=512, step=64, key="p-oo")
 bb = c3.number_input("Batch size (bb)", min_value=1, value=32, step=1, key="p-bb")
 level = c4.slider("Interval level", 0.5, 0.99, 0.9, 0.01, key="p-level")
+s1, s2 = st.columns(2)
+target = s1.number_input(
+    "Target throughput (tokens/s)", min_value=1.0, value=20000.0, step=1000.0, key="s-target"
+)
+price = s2.number_input(
+    "Price per accelerator-hour (0 = skip cost)", min_value=0.0, value=0.0, step=0.5, key="s-price"
+)
+key = tuple(config[c] for c in data.config_columns)
 try:
-    curve, near = views.whatif(model, config, ii, oo, [bb], level)
+    prediction, near, size = state.whatif(
+        dataset_id, key, float(ii), float(oo), float(bb), level, target, price or None
+    )
 except AlaError as exc:
     st.error(str(exc))
     st.stop()
-row = curve[curve["bb"] == bb].iloc[0]
+curve = prediction.frame
+row = prediction.at(bb)
 has_interval = "thpt_lo" in curve.columns
 left, right = st.columns([2, 1])
 with left:
@@ -66,14 +75,6 @@ if record not in st.session_state["predictions"]:
     st.session_state["predictions"].append(record)
 
 st.subheader("Sizing")
-s1, s2 = st.columns(2)
-target = s1.number_input(
-    "Target throughput (tokens/s)", min_value=1.0, value=20000.0, step=1000.0, key="s-target"
-)
-price = s2.number_input(
-    "Price per accelerator-hour (0 = skip cost)", min_value=0.0, value=0.0, step=0.5, key="s-price"
-)
-size = size_deployment(model, config, ii, oo, target, price or None, interval=level)
 k1, k2, k3 = st.columns(3)
 k1.metric(
     "Batch size",

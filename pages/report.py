@@ -3,21 +3,18 @@
 import pandas as pd
 import streamlit as st
 
-from ala import plots
 from ala.report import build_report
-from ala.ui import state, views
-from ala.ui.widgets import config_options
+from ala.ui import state
+from ala.ui.widgets import config_multiselect
 
 st.title("Report")
 dataset_id = state.current_dataset_id()
 data = state.benchmarks(dataset_id)
 model = state.model(dataset_id)
-options = config_options(data.frame, data.config_columns)
-configs = st.multiselect("Configurations to show", options, default=options[:2], key="rep-cfg")
+configs = config_multiselect(model, "Configurations to show", "rep-cfg", default=2)
 title = st.text_input("Title", "LLM inference throughput: predictions and how far to trust them")
 predictions = pd.DataFrame(st.session_state.get("predictions", []))
 if predictions.empty:
-    predictions = views.standard_predictions(model, configs)
     st.write(
         "No what-if predictions in this session yet: the report shows a standard grid "
         "(ii = oo = 512 and 2048 tokens, batch 1-64). Predictions made on the Predict "
@@ -25,17 +22,7 @@ if predictions.empty:
     )
 else:
     st.write(f"{len(predictions)} what-if predictions from this session will be included.")
-accuracy, _ = state.evaluation(dataset_id, ("default",), ("loo_inner", "max_batch"), 0.9)
-db, points, residuals = views.curve_view(model, configs)
-figures = [
-    (
-        "Measured points and fitted saturation curves; dotted: saturation throughput c, "
-        "diamond: knee (90 % of c).",
-        plots.curves_figure(points, db),
-    ),
-    ("Residuals of the fitted curves.", plots.residuals_figure(residuals)),
-]
-html = build_report(title, data.report, model, accuracy, predictions, figures)
+html = build_report(data, model, title, predictions, configs)
 st.download_button(
     "Download HTML report", html.encode(), "ala-report.html", "text/html", type="primary"
 )

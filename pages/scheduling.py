@@ -42,30 +42,30 @@ if trace_name == "upload" and content is None:
     st.info("Upload a trace to simulate it.")
     st.stop()
 try:
-    summary, memory_trace = state.schedule(
+    result = state.schedule(
         trace_name, content, int(memory), float(width), int(limit), all_at_zero, tuple(policies)
     )
 except (AlaError, ValueError) as exc:
     st.error(str(exc))
     st.stop()
-st.dataframe(summary, width="stretch")
-st.plotly_chart(plots.latency_bars(summary), width="stretch")
+st.dataframe(result.summary, width="stretch")
+st.plotly_chart(plots.latency_bars(result.summary), width="stretch")
 caption(
     "bars below 1 beat the hindsight scheduler (which knows every length but is a "
     "heuristic, not the optimum); above 1 lose to it."
 )
-shown = st.selectbox("Memory over time of", list(memory_trace), key="sch-memplot")
-rounds, values = memory_trace[shown]
+shown = st.selectbox("Memory over time of", list(result.memory), key="sch-memplot")
+rounds, values = result.memory[shown]
 st.plotly_chart(plots.memory_figure(rounds, values, int(memory)), width="stretch")
 caption(
     "memory grows by one token per running request per round and drops when a request "
     "finishes or is evicted; the dashed line is the capacity."
 )
 if st.button("Sweep interval widths 0.1–0.9"):
-    table, bounds = state.schedule_sweep(
+    sweep = state.schedule_sweep(
         trace_name, content, int(memory), int(limit), all_at_zero, tuple(policies)
     )
-    st.plotly_chart(plots.sweep_figure(table, bounds), width="stretch")
+    st.plotly_chart(plots.sweep_figure(sweep.table, sweep.bounds), width="stretch")
     caption(
         "total latency relative to hindsight as predictions get vaguer; grey lines are the "
         "papers' bounds for A_max and the shape of A_min's logarithmic guarantee."

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from ala.curves import saturation
-from ala.data import Benchmarks, load_benchmarks, sample_dataset_path
+from ala.data import Benchmarks, load_benchmarks
+from ala.datasets import sample_dataset_path
 
 
 @pytest.fixture
@@ -57,3 +63,35 @@ def synthetic() -> Benchmarks:
 @pytest.fixture(scope="session")
 def shared_benchmarks() -> Benchmarks:
     return load_benchmarks(sample_dataset_path())
+
+
+@dataclass(frozen=True)
+class CliResult:
+    """What one in-process run of the ``ala`` CLI returned and printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: object, cwd: object = None) -> CliResult:
+    """Run ``ala ARGS`` in this process (``main(argv)``), capturing its output.
+
+    Only the smoke test in ``test_cli.py`` spawns a real process; everything else calls
+    ``main`` directly, which is much faster than a new interpreter per command.
+    """
+    from ala.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    previous = os.getcwd()
+    try:
+        if cwd is not None:
+            os.chdir(str(cwd))
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as exc:  # argparse's usage errors
+                code = int(exc.code or 0)
+    finally:
+        os.chdir(previous)
+    return CliResult(code, out.getvalue(), err.getvalue())

@@ -109,7 +109,7 @@ def test_process_chains_equal_sequential_chains(synthetic):
     specs = chain_specs(
         synthetic.frame,
         synthetic.config_columns,
-        ["GPU-A", "GPU-B"],
+        [("GPU-A",), ("GPU-B",)],
         [0, 1],
         AnnealSettings(iterations=15),
     )
@@ -139,7 +139,7 @@ def test_dask_chains_equal_local_chains(synthetic, dask_cluster):
     specs = chain_specs(
         synthetic.frame,
         synthetic.config_columns,
-        ["GPU-A"],
+        [("GPU-A",)],
         [0, 1, 2],
         AnnealSettings(iterations=10),
     )
@@ -150,7 +150,7 @@ def test_dask_chains_equal_local_chains(synthetic, dask_cluster):
 
 def test_unreachable_scheduler_is_a_clear_error(synthetic):
     specs = chain_specs(
-        synthetic.frame, synthetic.config_columns, ["GPU-A"], [0], AnnealSettings(iterations=2)
+        synthetic.frame, synthetic.config_columns, [("GPU-A",)], [0], AnnealSettings(iterations=2)
     )
     with pytest.raises(AlaError, match="cannot reach the Dask scheduler"):
         run_chains(specs, scheduler="tcp://127.0.0.1:1")

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ala.baselines import BASELINES, METHOD_NAMES, make_method
+from ala.baselines import BASELINES
 from ala.errors import UnknownConfigurationError
+from ala.methods import METHOD_NAMES, make_method
 
 
 @pytest.mark.parametrize("name", list(BASELINES))

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ala.baselines import make_method
 from ala.data import load_benchmarks
 from ala.errors import DataError, ModelFileError, UnknownConfigurationError
+from ala.methods import make_method
 from ala.model import FORMAT_VERSION, ThroughputModel
 
 from .conftest import physical_frame

@@ -12,7 +12,7 @@ from ala.scheduling.run import paper_bounds
 
 def test_curves_figure_has_points_curves_and_units(synthetic):
     model = ThroughputModel().fit(synthetic)
-    db = model.database_[model.database_["config"] == "GPU-A"]
+    db = model.database_[model.database_["config"] == model.config_id({"acc": "GPU-A"})]
     fig = plots.curves_figure(model.points_, db)
     modes = [t.mode for t in fig.data]
     assert modes.count("markers") >= len(db), "measured points for every curve"

@@ -18,7 +18,7 @@ from .conftest import physical_frame
 
 
 def test_sizing_picks_the_smallest_batch_and_counts_replicas(synthetic):
-    model = ThroughputModel().fit(synthetic).calibrate(synthetic)
+    model = ThroughputModel().fit(synthetic, calibrate=True)
     small = size_deployment(model, {"acc": "GPU-A"}, 128, 128, target_tps=100)
     assert small.reaches_target
     assert small.batch == 1
@@ -62,19 +62,11 @@ def test_runs_are_logged_loaded_and_interrupted_runs_marked(tmp_path):
 
 
 def test_report_is_self_contained_html(synthetic):
-    from ala import plots
-
-    model = ThroughputModel().fit(synthetic)
-    fig = plots.curves_figure(model.points_, model.database_.head(2))
-    html = build_report(
-        "Q3 <sizing>",
-        synthetic.report,
-        model,
-        pd.DataFrame({"m": [1.0]}),
-        pd.DataFrame({"thpt_pred": [5.0]}),
-        [("curves", fig)],
-    )
+    model = ThroughputModel().fit(synthetic, calibrate=True)
+    html = build_report(synthetic, model, "Q3 <sizing>", pd.DataFrame({"thpt_pred": [5.0]}))
     assert html.startswith("<!DOCTYPE html>")
+    assert "Accuracy on held-out data" in html, "calibration's out-of-fold accuracy is reused"
+    assert "GPU-A" in html, "the report chose configurations and drew them"
     assert "Q3 &lt;sizing&gt;" in html, "user text is escaped"
     assert '<script src="https://cdn' not in html, "plotly.js is embedded, not fetched"
     assert len(html) > 1_000_000, "the plotly.js bundle is inline"

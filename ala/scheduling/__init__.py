@@ -4,6 +4,7 @@
 interval widths; ``hindsight_optimum`` solves tiny instances exactly.
 """
 
+from ala.datasets import sample_trace_path
 from ala.scheduling.engine import Instance, Simulation, peak_memory
 from ala.scheduling.metrics import SimulationResult
 from ala.scheduling.optimum import hindsight_optimum
@@ -15,7 +16,6 @@ from ala.scheduling.traces import (
     arrival_rounds,
     intervals,
     load_trace,
-    sample_trace_path,
 )
 
 __all__ = [

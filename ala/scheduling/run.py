@@ -80,15 +80,9 @@ def round_seconds_from_model(
     ``output`` rounds; one round is that divided by ``output`` (prefill spread over the rounds).
     """
     bb = np.arange(1, max_batch + 1, dtype=float)
-    queries = pd.DataFrame(
-        {
-            **{k: [v] * bb.size for k, v in config.items()},
-            "ii": float(prompt),
-            "oo": float(output),
-            "bb": bb,
-        }
+    thpt = model.predict(model.batch_queries(config, prompt, output, bb))["thpt_pred"].to_numpy(
+        float
     )
-    thpt = model.predict(queries)["thpt_pred"].to_numpy(float)
     per_round = bb * (prompt + output) / np.maximum(thpt, 1e-9) / output
     return np.concatenate([[idle_round_s], per_round])
 

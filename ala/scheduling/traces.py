@@ -10,15 +10,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ala.data import DroppedRows, assets_path, coerce_positive, read_table, resolve_columns
 from ala.errors import DataError
+from ala.tables import DroppedRows, coerce_positive, read_table, resolve_columns
 
 IntArray = npt.NDArray[np.int64]
 
@@ -150,11 +149,6 @@ def load_trace(
         name,
         tuple(problems),
     )
-
-
-def sample_trace_path(kind: Literal["conv", "code"] = "conv") -> Path:
-    """The bundled Azure LLM inference trace 2023 (CC-BY-4.0, see its SOURCE.md)."""
-    return assets_path() / "azure-llm-trace-2023" / f"AzureLLMInferenceTrace_{kind}.csv"
 
 
 def arrival_rounds(

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from ala.data import (
-    Benchmarks,
-    config_labels,
-    load_benchmarks,
-    read_table,
-    sample_dataset_path,
-)
+from ala.configs import ConfigKey, config_keys
+from ala.data import Benchmarks, load_benchmarks
+from ala.datasets import sample_dataset_path
 from ala.errors import AlaError, DataError
 from ala.model import ThroughputModel
+from ala.results import CurvePrediction
+from ala.service import Comparison, PolicyComparison, WidthSweep
+from ala.sizing import SizingResult, size_deployment
 from ala.store import Workspace
+from ala.tables import read_table
 
 SAMPLE_NAME = "LLM-Inference-Bench (sample, BSD-3-Clause)"
 MAX_ROWS = 1_000_000
@@ -46,8 +49,9 @@ def current_dataset_id() -> int:
             chosen = None
     if chosen not in ids:
         chosen = ids[-1]
-    select_dataset(int(chosen))  # type: ignore[arg-type]
-    return int(chosen)  # type: ignore[arg-type]
+    dataset_id = int(chosen)  # type: ignore[call-overload]  # an id from the list above
+    select_dataset(dataset_id)
+    return dataset_id
 
 
 def select_dataset(dataset_id: int) -> None:
@@ -70,11 +74,10 @@ def model(dataset_id: int, method: str = "default") -> ThroughputModel:
     if doc is not None:
         return ThroughputModel.from_dict(doc)
     data = benchmarks(dataset_id)
-    fitted = ThroughputModel(method).fit(data)
     try:
-        fitted.calibrate(data)
-    except AlaError:
-        pass  # too little data for held-out residuals: predictions come without intervals
+        fitted = ThroughputModel(method).fit(data, calibrate=True)
+    except AlaError:  # too little data for held-out residuals: predictions without intervals
+        fitted = ThroughputModel(method).fit(data)
     ws.save_model(dataset_id, method, fitted.to_dict())
     return fitted
 
@@ -90,9 +93,27 @@ class UploadOutcome:
 
 
 def ingest(name: str, content: bytes, mapping: dict[str, str] | None = None) -> UploadOutcome:
-    """Validate an upload and store it only if it is usable (a rejected file changes nothing)."""
+    """Validate an upload and store it only if it is usable (a rejected file changes nothing).
+
+    Parsing is cached by content hash, so reruns of the Data page do not parse the file again.
+    """
+    digest = hashlib.sha256(content).hexdigest()
+    outcome = _validate(name, digest, content, tuple(sorted((mapping or {}).items())))
+    if outcome.data is None:
+        return outcome
+    dataset_id = workspace().add_dataset(
+        name, content, mapping, outcome.data.report.rows_kept, outcome.data.report.summary()
+    )
+    return UploadOutcome(dataset_id, outcome.data, None)
+
+
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs={bytes: lambda _: None})
+def _validate(
+    name: str, digest: str, content: bytes, mapping: tuple[tuple[str, str], ...]
+) -> UploadOutcome:
+    # ``digest`` is the cache key; the bytes themselves are not hashed again (hash_funcs).
     try:
-        data = load_benchmarks(content, columns=mapping or None, name=name)
+        data = load_benchmarks(content, columns=dict(mapping) or None, name=name)
     except DataError as exc:
         columns: tuple[str, ...] = ()
         try:
@@ -107,67 +128,81 @@ def ingest(name: str, content: bytes, mapping: dict[str, str] | None = None) -> 
             f"{name}: {data.report.rows_kept:,} rows is more than "
             f"the app handles ({MAX_ROWS:,}); use the ala CLI for this file",
         )
-    dataset_id = workspace().add_dataset(
-        name, content, mapping, data.report.rows_kept, data.report.summary()
-    )
-    return UploadOutcome(dataset_id, data, None)
+    return UploadOutcome(None, data, None)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def evaluation(dataset_id: int, methods: tuple[str, ...], protocols: tuple[str, ...], level: float):  # type: ignore[no-untyped-def]
-    """Summary table (with interval coverage where available) and per-row errors."""
-    from ala.evaluate import evaluate
-    from ala.uncertainty import interval_coverage
+def evaluation(
+    dataset_id: int, methods: tuple[str, ...], protocols: tuple[str, ...], level: float
+) -> Comparison:
+    """Methods compared under the protocols, with coverage; errors carry a ``model`` column."""
+    from ala.service import compare
 
     data = benchmarks(dataset_id)
-    result = evaluate(data, methods=list(methods), protocols=list(protocols))
-    table = result.summary()
-    if {"default", "paper"} & set(methods):
-        table = table.merge(
-            interval_coverage(result, level).drop(columns="n"),
-            on=["protocol", "method"],
-            how="left",
-        )
-    errors = result.errors
-    if "model" in data.config_columns:
-        labels = config_labels(data.frame, data.config_columns)
-        model_of = dict(zip(labels, data.frame["model"], strict=True))
-        errors = errors.assign(model=errors["config"].map(model_of))
-    return table.round(2), errors
+    result = compare(data, list(methods), list(protocols), level=level)
+    if "model" not in data.config_columns:
+        return result
+    where = data.config_columns.index("model")
+    errors = result.errors.assign(model=[key[where] for key in result.errors["config"]])
+    return Comparison(result.summary.round(2), errors, result.skipped, level)
 
 
-def config_rows(dataset_id: int, label: str):  # type: ignore[no-untyped-def]
+def config_rows(dataset_id: int, key: ConfigKey) -> pd.DataFrame:
     """The benchmark rows (ii, oo, bb, thpt) of one configuration."""
     data = benchmarks(dataset_id)
-    rows = data.frame[config_labels(data.frame, data.config_columns) == label]
+    rows = data.frame[config_keys(data.frame, data.config_columns) == tuple(key)]
     return rows[["ii", "oo", "bb", "thpt"]].reset_index(drop=True)
 
 
-def run_title(runs, run_id: int) -> str:  # type: ignore[no-untyped-def]
-    import pandas as pd
+@st.cache_data(show_spinner=False, max_entries=64)
+def whatif(
+    dataset_id: int,
+    config: ConfigKey,
+    ii: float,
+    oo: float,
+    bb: float,
+    level: float,
+    target: float,
+    price: float | None,
+) -> tuple[CurvePrediction, pd.DataFrame, SizingResult]:
+    """One what-if: the predicted curve, the nearest benchmarks and the sizing, computed once."""
+    fitted = model(dataset_id)
+    interval = level if fitted.calibration_ is not None else None
+    curve = fitted.predict_curve(config, ii, oo, [bb], interval=interval)
+    near = fitted.nearest(fitted.batch_queries(config, ii, oo, [bb]), k=5)
+    sizing = size_deployment(
+        fitted,
+        dict(zip(fitted.config_columns_, config, strict=True)),
+        ii,
+        oo,
+        target,
+        price,
+        interval=level,
+    )
+    return curve, near, sizing
 
+
+def run_title(runs: pd.DataFrame, run_id: int) -> str:
     row = runs[runs["id"] == run_id].iloc[0]
     best = f", best {float(row.best_error):.2f} %" if pd.notna(row.best_error) else ""
     return f"#{run_id} · {row.config} · {row.status} · {row.steps} steps{best}"
 
 
-def trust_report(run_id: int, dataset_id: int, label: str):  # type: ignore[no-untyped-def]
-    """Algorithm 8 for the configuration's data, from a stored run's logs."""
-    from ala.uncertainty import TrustModel
+def trust_report(run_id: int) -> Any:
+    """Algorithm 8 for the run's own configuration rows, from the run's logs."""
+    from ala.trust import TrustModel
 
     run = workspace().load_run(run_id)
-    return TrustModel().fit([run]).trust(config_rows(dataset_id, label))
+    return TrustModel().fit([run]).trust(run.universe)
 
 
-def _trace(trace_name: str, content: bytes | None, limit: int):  # type: ignore[no-untyped-def]
-    from ala.scheduling import load_trace, sample_trace_path
+def _trace(trace_name: str, content: bytes | None, limit: int) -> Any:
+    from ala.datasets import sample_trace_path
+    from ala.service import read_trace
 
-    trace = (
-        load_trace(content, name="upload.csv")
-        if content is not None
-        else load_trace(sample_trace_path("code" if trace_name == "code" else "conv"))
-    )
-    return trace.head(limit)
+    if content is not None:
+        return read_trace(content, limit, name="upload.csv")
+    return read_trace(sample_trace_path("code" if trace_name == "code" else "conv"), limit)
 
 
 @st.cache_data(show_spinner="Simulating...", max_entries=32)
@@ -179,20 +214,13 @@ def schedule(
     limit: int,
     all_at_zero: bool,
     policies: tuple[str, ...],
-):  # type: ignore[no-untyped-def]
-    """Summary per policy (rows) and each policy's memory trace."""
-    import pandas as pd
-
-    from ala.scheduling import make_instance, simulate
+) -> PolicyComparison:
+    """Each policy simulated on the trace: summary per policy and memory traces."""
     from ala.scheduling.run import Scenario
+    from ala.service import compare_policies
 
-    inst = make_instance(
-        _trace(trace_name, content, limit),
-        Scenario(memory=memory, width=width, all_at_zero=all_at_zero),
-    )
-    results = {p: simulate(inst, p, memory) for p in policies}
-    summary = pd.DataFrame({p: r.summary() for p, r in results.items()}).T
-    return summary, {p: (r.memory_rounds, r.memory_values) for p, r in results.items()}
+    scenario = Scenario(memory=memory, width=width, all_at_zero=all_at_zero)
+    return compare_policies(_trace(trace_name, content, limit), scenario, policies)
 
 
 @st.cache_data(show_spinner="Sweeping widths...", max_entries=8)
@@ -203,15 +231,10 @@ def schedule_sweep(
     limit: int,
     all_at_zero: bool,
     policies: tuple[str, ...],
-):  # type: ignore[no-untyped-def]
-    from ala.scheduling.run import Scenario, paper_bounds, sweep
+) -> WidthSweep:
+    """Latency ratio to hindsight over interval widths 0.1-0.9."""
+    from ala.scheduling.run import Scenario
+    from ala.service import width_sweep
 
-    widths = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
-    chosen = tuple(dict.fromkeys(("hindsight", *policies)))
-    table = sweep(
-        _trace(trace_name, content, limit),
-        Scenario(memory=memory, all_at_zero=all_at_zero),
-        widths,
-        chosen,
-    )
-    return table, paper_bounds(widths)
+    scenario = Scenario(memory=memory, all_at_zero=all_at_zero)
+    return width_sweep(_trace(trace_name, content, limit), scenario, policies)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from ala.data import config_labels
+from ala.model import ThroughputModel
 
 LABELS = {
     "acc": "Accelerator",
@@ -35,12 +35,16 @@ def config_picker(frame: pd.DataFrame, columns: Sequence[str], key: str) -> dict
     return chosen
 
 
-def label_of(chosen: dict[str, str], columns: Sequence[str]) -> str:
-    return " / ".join(chosen[c] for c in columns) if columns else "all"
-
-
-def config_options(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
-    return sorted(config_labels(frame, columns).unique())
+def config_multiselect(model: ThroughputModel, label: str, key: str, default: int = 1) -> list[int]:
+    """Pick configurations by id; shown by label, sorted by label."""
+    labels = model.labels_
+    options = sorted(range(len(labels)), key=lambda i: labels[i])
+    return [
+        int(i)
+        for i in st.multiselect(
+            label, options, default=options[:default], key=key, format_func=labels.__getitem__
+        )
+    ]
 
 
 def _natural(text: str) -> tuple[int, float | str]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import ARTIFACTS, ROOT
+from ala.datasets import sample_dataset_path
+
+from .conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 TIMEOUT = 120_000  # ms: the first visit fits and calibrates the sample model
@@ -18,7 +20,7 @@ def test_upload_curves_predict_in_chromium(app_server, browser, tmp_path):
     page.goto(app_server)
     page.get_by_text("Benchmark data").first.wait_for()
     upload = tmp_path / "my_bench.csv"
-    sample = (ROOT / "assets/data/llm-inference-bench/All_results.csv").read_text().splitlines()
+    sample = sample_dataset_path().read_text().splitlines()
     rows = [sample[0]] + [line for line in sample[1:] if "Nvidia A100 GPU,1,vLLM" in line]
     upload.write_text("\n".join(rows) + "\nNvidia A100 GPU,1,vLLM,bad-row,128,x,1,1\n")
     page.locator("input[type=file]").first.set_input_files(str(upload))

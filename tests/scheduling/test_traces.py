@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,6 +10,7 @@ import pytest
 from ala.errors import DataError
 from ala.scheduling import load_trace, sample_trace_path
 from ala.scheduling.run import Scenario, make_instance, round_seconds_from_model
+from tests.conftest import run_cli
 
 
 def test_azure_conversation_trace_loads():
@@ -58,12 +57,6 @@ def test_round_seconds_from_a_throughput_model(synthetic):
     assert per_round[0] == pytest.approx(0.02)
     assert np.all(per_round[1:] > 0)
     assert per_round[64] > per_round[1], "a bigger batch takes longer per round"
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ala", *args], capture_output=True, text=True, timeout=120
-    )
 
 
 def test_schedule_cli_prints_the_documented_json(tmp_path):
@@ -123,7 +116,7 @@ def test_schedule_cli_reports_seconds_with_a_throughput_model(tmp_path):
         "--model",
         str(model_path),
         "--config",
-        "org/GPU-A",
+        "acc=org/GPU-A",
         "--json",
     )
     assert out.returncode == 0, out.stderr

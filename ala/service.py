@@ -1,0 +1,263 @@
+"""The service layer: one call per user question, shared by the CLI and the app.
+
+Each function returns a frozen result object; the CLI prints it, the app caches and draws it.
+Nothing here prints, reads widgets or knows about Streamlit.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ala.configs import ConfigKey
+from ala.data import Benchmarks
+from ala.errors import AlaError
+from ala.evaluate import PAPER_PROTOCOLS, evaluate, format_summary, interval_coverage
+from ala.scheduling.run import Scenario, make_instance, paper_bounds, simulate, sweep
+from ala.scheduling.traces import Trace, load_trace
+
+if TYPE_CHECKING:
+    from ala.model import ThroughputModel
+
+FloatArray = npt.NDArray[np.float64]
+ALL_METHODS = ("default", "paper", "linear", "xgboost", "random_forest", "gradient_boosting")
+WIDTHS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+# ------------------------------------------------------------------------- evaluation
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Methods compared under hold-out protocols.
+
+    ``summary``: one row per (protocol, method) with ``n, median_ape, p90_ape, mean_ape,
+    fit_s, predict_s, folds`` and, with an interval level, ``coverage, median_rel_width,
+    mean_rel_width``. ``errors``: one row per held-out point (``config`` holds keys).
+    """
+
+    summary: pd.DataFrame
+    errors: pd.DataFrame = field(repr=False)
+    skipped: pd.DataFrame = field(repr=False)
+    level: float | None = None
+
+    def format(self) -> str:
+        """The summary as an aligned text table."""
+        return format_summary(self.summary)
+
+    def __repr__(self) -> str:
+        return f"Comparison(level={self.level})\n{self.format()}"
+
+    def _repr_html_(self) -> str:
+        return self.summary.to_html(index=False, float_format=lambda v: f"{v:,.2f}")
+
+
+def compare(
+    data: Benchmarks | pd.DataFrame,
+    methods: Sequence[str] = ALL_METHODS,
+    protocols: Sequence[str] = PAPER_PROTOCOLS,
+    level: float | None = None,
+    k: int = 5,
+    seed: int = 0,
+    on_fold: Callable[[int, int], None] | None = None,
+) -> Comparison:
+    """Evaluate methods by name under hold-out protocols, with interval coverage at ``level``.
+
+    Parameters
+    ----------
+    data
+        Validated benchmarks.
+    methods, protocols
+        Names from :data:`ala.methods.METHOD_NAMES` and :data:`ala.evaluate.PROTOCOLS`.
+    level
+        Interval level for coverage (methods ``default`` and ``paper`` only), or None.
+    k, seed
+        Folds of ``kfold`` and the seed of every method.
+    on_fold
+        Progress callback ``on_fold(done, total)``.
+
+    Raises
+    ------
+    AlaError
+        For unknown names, a bad level, or data with nothing to hold out.
+    """
+    from ala.methods import factories
+
+    if level is not None and not 0 < level < 1:
+        raise AlaError(f"the interval level must lie between 0 and 1, got {level}")
+    cols = data.config_columns if isinstance(data, Benchmarks) else None
+    result = evaluate(
+        data,
+        factories(list(methods), cols, seed),
+        protocols,
+        config_columns=cols,
+        k=k,
+        seed=seed,
+        on_fold=on_fold,
+    )
+    table = result.summary()
+    if level is not None and {"default", "paper"} & set(methods):
+        coverage = interval_coverage(result, level).drop(columns="n")
+        table = table.merge(coverage, on=["protocol", "method"], how="left")
+    return Comparison(table, result.errors, result.skipped, level)
+
+
+# ------------------------------------------------------------------------- scheduling
+def read_trace(
+    source: str | Path | bytes, limit: int | None = None, name: str | None = None
+) -> Trace:
+    """A request trace from a path or bytes, cut to its first ``limit`` requests."""
+    trace = load_trace(source, name=name) if name else load_trace(source)
+    if limit is not None:
+        if limit <= 0:
+            raise AlaError(f"the request limit must be positive, got {limit}")
+        trace = trace.head(limit)
+    return trace
+
+
+def round_seconds(
+    model: ThroughputModel, config: ConfigKey, trace: Trace, idle_round_s: float
+) -> FloatArray:
+    """Seconds per round by batch size for ``trace``'s median lengths on one configuration."""
+    from ala.scheduling.run import round_seconds_from_model
+
+    values = dict(zip(model.config_columns_, config, strict=True))
+    return round_seconds_from_model(
+        model,
+        values,
+        float(np.median(trace.prompt)),
+        float(np.median(trace.output)),
+        idle_round_s,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyComparison:
+    """Scheduling policies on one trace and scenario.
+
+    ``summary``: one row per policy (index) with the simulation summary and, when hindsight
+    ran, ``vs_hindsight`` (total latency / hindsight's). ``memory``: per policy, the rounds
+    and KV-cache tokens in use at each change.
+    """
+
+    trace: str
+    requests: int
+    scenario: Scenario
+    summary: pd.DataFrame
+    memory: Mapping[str, tuple[FloatArray, FloatArray]] = field(repr=False)
+
+    def format(self) -> str:
+        s = self.scenario
+        head = (
+            f"{self.trace}: {self.requests} requests, memory {s.memory} tokens, interval "
+            f"width {s.width} ({s.interval_kind}){', all at time 0' if s.all_at_zero else ''}"
+        )
+        body = self.summary.drop(columns=["seconds"], errors="ignore")
+        return head + "\n" + body.to_string(float_format="%.4g")
+
+    def __repr__(self) -> str:
+        return self.format()
+
+    def _repr_html_(self) -> str:
+        return f"<p>{html.escape(self.format().splitlines()[0])}</p>" + self.summary.to_html()
+
+
+def compare_policies(
+    trace: Trace,
+    scenario: Scenario,
+    policies: Sequence[str],
+    seconds: FloatArray | None = None,
+) -> PolicyComparison:
+    """Simulate each policy on ``trace`` under ``scenario`` (rounds to seconds if given)."""
+    _check_scenario(scenario)
+    inst = make_instance(trace, scenario)
+    results = {p: simulate(inst, p, scenario.memory, seconds) for p in policies}
+    summary = pd.DataFrame({p: r.summary() for p, r in results.items()}).T
+    if "hindsight" in results:
+        base = float(summary.loc["hindsight", "total_latency"])
+        summary["vs_hindsight"] = summary["total_latency"].astype(float) / (base or 1.0)
+    memory = {
+        p: (np.asarray(r.memory_rounds, float), np.asarray(r.memory_values, float))
+        for p, r in results.items()
+    }
+    return PolicyComparison(trace.name, len(trace), scenario, summary, memory)
+
+
+@dataclass(frozen=True, slots=True)
+class WidthSweep:
+    """Latency ratio to hindsight per policy over interval widths, with the papers' bounds."""
+
+    table: pd.DataFrame = field(repr=False)
+    bounds: pd.DataFrame = field(repr=False)
+
+    def format(self) -> str:
+        pivot = self.table.pivot(index="width", columns="policy", values="ratio")
+        return str(pivot.to_string(float_format="%.3f"))
+
+    def __repr__(self) -> str:
+        return self.format()
+
+
+def width_sweep(
+    trace: Trace,
+    scenario: Scenario,
+    policies: Sequence[str],
+    widths: Sequence[float] = WIDTHS,
+    seconds: FloatArray | None = None,
+) -> WidthSweep:
+    """Each policy at each interval width (hindsight always included, as the yardstick)."""
+    _check_scenario(scenario)
+    if not widths or any(not 0 <= w < 1 for w in widths):
+        raise AlaError("interval widths must lie in [0, 1)")
+    chosen = tuple(dict.fromkeys(("hindsight", *policies)))
+    table = sweep(trace, replace(scenario, width=float(widths[0])), widths, chosen, seconds)
+    return WidthSweep(table, paper_bounds(widths))
+
+
+def _check_scenario(scenario: Scenario) -> None:
+    if not (scenario.memory > 0 and scenario.round_s > 0 and scenario.rate_scale > 0):
+        raise AlaError("memory, round duration and rate scale must be positive")
+    if not 0 <= scenario.width < 1:
+        raise AlaError(f"the interval width must lie in [0, 1), got {scenario.width}")
+
+
+# ------------------------------------------------------------------------- prediction
+def predict_file(
+    model_path: str | Path,
+    queries: str | Path | bytes | pd.DataFrame,
+    interval: float | None = None,
+    run: str | Path | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Predictions for every row of a query file, in order, with the file's own columns.
+
+    Adds ``thpt_pred`` and ``source``; with ``interval`` also ``thpt_lo, thpt_hi,
+    confidence, nearest_distance``; with an annealing ``run`` file also Algorithm 8's
+    ``predicted_error`` and ``run_confidence`` of each configuration's training data.
+    """
+    from ala.data import load_queries
+    from ala.model import ThroughputModel
+
+    model = ThroughputModel.load(model_path)
+    raw, canonical = load_queries(queries, model.config_columns_, model.column_map_)
+    pred = model.predict(canonical, interval=interval)
+    out = raw.copy()
+    extra = ["thpt_pred", "source"]
+    if interval is not None:
+        extra += ["thpt_lo", "thpt_hi", "confidence", "nearest_distance"]
+    for col in extra:
+        out[col] = pred[col].to_numpy()
+    if run is not None:
+        from ala.annealing import load_runs
+        from ala.trust import TrustModel, trust_by_config
+
+        ids = [model.config_id(k) for k in model.keys_of(canonical)]
+        reports = trust_by_config(TrustModel(seed).fit(load_runs(run)), model, ids)
+        out["predicted_error"] = [reports[i].predicted_error for i in ids]
+        out["run_confidence"] = [reports[i].confidence for i in ids]
+    return out

@@ -1,0 +1,69 @@
+"""Conformal intervals and nearest benchmarks: quantiles, coverage, round trip, distances."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ala.data import load_benchmarks
+from ala.errors import AlaError
+from ala.evaluate import evaluate, interval_coverage
+from ala.intervals import IntervalCalibration, conformal_quantiles, nearest_points
+from ala.methods import factories
+from ala.model import ThroughputModel
+
+from .conftest import synthetic_frame
+
+
+def test_conformal_quantiles_use_the_finite_sample_rank():
+    scores = np.arange(1, 20, dtype=float)  # n = 19
+    lo, hi = conformal_quantiles(scores, 0.9)
+    assert (lo, hi) == (1.0, 19.0)  # ranks floor(20*0.05)=1 and ceil(20*0.95)=19
+    assert conformal_quantiles(np.arange(3.0), 0.9) == (-np.inf, np.inf)
+
+
+def test_coverage_holds_on_synthetic_data_with_known_noise():
+    """Noise of 3 %: a 90 % interval covers 85-95 % of held-out points under every protocol."""
+    frames = []
+    for k in range(12):
+        f = synthetic_frame(noise=0.03, seed=k)
+        f["acc"] = f["acc"] + f"-{k}"
+        frames.append(f)
+    data = load_benchmarks(pd.concat(frames, ignore_index=True))
+    result = evaluate(data, factories(["default"]), protocols=["loo_inner", "kfold"])
+    table = interval_coverage(result, 0.9)
+    assert table["coverage"].between(80, 97).all(), table
+    assert table["coverage"].mean() == pytest.approx(90, abs=5)
+
+
+def test_model_intervals_round_trip_and_require_calibration(synthetic, tmp_path):
+    model = ThroughputModel().fit(synthetic)
+    queries = synthetic.frame.head(4)
+    with pytest.raises(AlaError, match="no interval calibration"):
+        model.predict(queries, interval=0.9)
+    model.fit(synthetic, calibrate=True)
+    pred = model.predict(queries, interval=0.9)
+    assert (pred["thpt_lo"] <= pred["thpt_pred"]).all()
+    assert (pred["thpt_pred"] <= pred["thpt_hi"]).all()
+    assert (pred["confidence"] == 1.0).all(), "benchmarked points are at distance 0"
+    wider = model.predict(queries, interval=0.99)
+    assert (wider["thpt_hi"] >= pred["thpt_hi"]).all()
+    path = tmp_path / "m.json"
+    model.save(path)
+    again = ThroughputModel.load(path).predict(queries, interval=0.9)
+    np.testing.assert_array_equal(again["thpt_lo"], pred["thpt_lo"])
+    assert isinstance(model.calibration_, IntervalCalibration)
+
+
+def test_nearest_points_explain_far_queries(synthetic):
+    model = ThroughputModel().fit(synthetic)
+    far = pd.DataFrame({"acc": ["GPU-A"], "ii": [8192.0], "oo": [8192.0], "bb": [256.0]})
+    near = model.nearest(far, k=2)
+    assert list(near["rank"]) == [1, 2]
+    assert near["ii"].iloc[0] == 2048
+    assert near["bb"].iloc[0] == 64
+    assert near["distance"].iloc[0] == pytest.approx(np.sqrt(2 * 2**2 + 2**2))
+    pts = pd.DataFrame({"config": [0], "ii": [1.0], "oo": [1.0], "bb": [1.0], "thpt": [5.0]})
+    got = nearest_points(pts, pd.DataFrame({"config": [0], "ii": [2.0], "oo": [1.0], "bb": [1.0]}))
+    assert got["distance"].iloc[0] == pytest.approx(1.0)

@@ -304,14 +304,15 @@ def run_chains(
         except ImportError:
             raise AlaError("--scheduler needs Dask: pip install 'ala[dask]'") from None
         try:
-            client = Client(scheduler, timeout="10s")
+            # distributed's Client API is unannotated: these three calls are untyped.
+            client = Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError) as exc:
             raise AlaError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         try:
             futures = client.map(_run_chain, list(specs), pure=False)
-            docs = client.gather(futures)
+            docs = client.gather(futures)  # type: ignore[no-untyped-call]
         finally:
-            client.close()
+            client.close()  # type: ignore[no-untyped-call]
     elif len(specs) == 1 or processes == 1:
         docs = [_run_chain(s) for s in specs]
     else:

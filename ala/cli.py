@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ala.data import Benchmarks
     from ala.scheduling.run import Scenario
     from ala.scheduling.traces import Trace
+    from ala.service import FloatArray
 
 POLICY_NAMES = tuple(POLICIES)
 METHODS = ("default", "paper")
@@ -138,7 +139,7 @@ def _scenario(args: argparse.Namespace) -> Scenario:
     )
 
 
-def _round_seconds(args: argparse.Namespace, trace: Trace) -> object:
+def _round_seconds(args: argparse.Namespace, trace: Trace) -> FloatArray | None:
     if not args.model:
         return None
     from ala.model import ThroughputModel

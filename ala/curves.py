@@ -58,7 +58,7 @@ DATABASE_COLUMNS = (
 
 def saturation(bb: npt.ArrayLike, a: npt.ArrayLike, b: npt.ArrayLike, c: npt.ArrayLike) -> Array:
     """Algorithm 1: throughput at batch size ``bb`` for curve parameters ``(a, b, c)``."""
-    return np.asarray(c, float) - np.asarray(a, float) * np.exp(
+    return np.asarray(c, float) - np.asarray(a, float) * np.exp(  # type: ignore[no-any-return]  # numpy's ufunc stubs return Any
         -np.asarray(b, float) * np.asarray(bb, float)
     )
 
@@ -169,7 +169,7 @@ def fit_scipy(bb: Array, y: Array) -> tuple[float, float, float, str]:
                 resid, x0, bounds=([0.0, 0.0, 0.0], [np.inf, np.inf, np.inf]), method="trf"
             )
         except (ValueError, np.linalg.LinAlgError) as exc:
-            return *x0, f"least_squares failed: {exc}"  # type: ignore[return-value]
+            return *x0, f"least_squares failed: {exc}"
     a, b, c = (float(v) for v in sol.x)
     if not sol.success or not np.all(np.isfinite(sol.x)):
         return a, b, c, f"least_squares did not converge: {sol.message}"

@@ -314,4 +314,4 @@ def format_summary(table: pd.DataFrame) -> str:
         shown[col] = shown[col].map(lambda v: f"{v:.2f}%")
     for col in ("fit_s", "predict_s"):
         shown[col] = shown[col].map(lambda v: f"{v:.2f}")
-    return shown.to_string(index=False)
+    return str(shown.to_string(index=False))

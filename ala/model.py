@@ -86,7 +86,7 @@ class PaperLearner:
 
     def curves(self, ii: Array, oo: Array) -> Array:
         params = np.asarray(self.booster.inplace_predict(param_features(ii, oo)), float)
-        return np.maximum(params.reshape(len(ii), 3), 0.0)
+        return np.asarray(np.maximum(params.reshape(len(ii), 3), 0.0), float)
 
     def to_dict(self) -> dict[str, Any]:
         return {"xgboost": json.loads(bytes(self.booster.save_raw(raw_format="json")))}

@@ -46,7 +46,7 @@ class _Curve:
         self.label = str(record[label_column])
         self.ii, self.oo, self.a, self.b, self.c, self.knee = (
             float(record[k]) for k in ("ii", "oo", "a", "b", "c", "knee")
-        )  # type: ignore[arg-type]
+        )
 
 
 def _rows(database: pd.DataFrame, label_column: str = "config") -> list[_Curve]:
@@ -371,7 +371,7 @@ def latency_bars(summary: pd.DataFrame) -> go.Figure:
     """Total, mean and p99 latency per policy, relative to hindsight."""
     fig = go.Figure()
     for i, col in enumerate(("total_latency", "mean_latency", "p99_latency")):
-        base = float(summary.at["hindsight", col]) if "hindsight" in summary.index else 1.0  # type: ignore[arg-type]
+        base = float(summary.at["hindsight", col]) if "hindsight" in summary.index else 1.0
         fig.add_trace(
             go.Bar(
                 x=summary.index,

@@ -51,14 +51,14 @@ def fit_latency(ii: Array, oo: Array, bb: Array, thpt: Array) -> Array:
     if not np.any(coef > 0):  # degenerate data: fall back to a constant-latency model
         coef = np.zeros(x.shape[1])
         coef[0] = float(np.median(latency)) * scale[0]
-    return coef / scale
+    return np.asarray(coef / scale, float)
 
 
 def prior_throughput(coef: Array, ii: npt.ArrayLike, oo: npt.ArrayLike, bb: npt.ArrayLike) -> Array:
     """Throughput predicted by the latency prior."""
     ii, oo, bb = (np.asarray(x, float) for x in (ii, oo, bb))
     latency = latency_features(ii, oo, bb) @ coef
-    return bb * (ii + oo) / np.maximum(latency, 1e-12)
+    return np.asarray(bb * (ii + oo) / np.maximum(latency, 1e-12), float)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}th{background:
 
 
 def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, float_format=lambda v: f"{v:,.3f}", border=0)
+    return str(frame.to_html(index=False, float_format=lambda v: f"{v:,.3f}", border=0))
 
 
 def default_configs(model: ThroughputModel, count: int = 2) -> list[int]:

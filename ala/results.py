@@ -41,8 +41,8 @@ class FitReport:
         return f"FitReport({self.summary()})"
 
     def _repr_html_(self) -> str:
-        return f"<p><b>{html.escape(repr(self))}</b></p>" + self.noise.head(20).to_html(
-            index=False, float_format=lambda v: f"{v:.2f}"
+        return f"<p><b>{html.escape(repr(self))}</b></p>" + str(
+            self.noise.head(20).to_html(index=False, float_format=lambda v: f"{v:.2f}")
         )
 
 
@@ -78,4 +78,4 @@ class CurvePrediction:
         )
 
     def _repr_html_(self) -> str:
-        return f"<p>{html.escape(repr(self))}</p>" + self.frame.to_html(index=False)
+        return f"<p>{html.escape(repr(self))}</p>" + str(self.frame.to_html(index=False))

@@ -54,7 +54,7 @@ class Comparison:
         return f"Comparison(level={self.level})\n{self.format()}"
 
     def _repr_html_(self) -> str:
-        return self.summary.to_html(index=False, float_format=lambda v: f"{v:,.2f}")
+        return str(self.summary.to_html(index=False, float_format=lambda v: f"{v:,.2f}"))
 
 
 def compare(
@@ -158,13 +158,13 @@ class PolicyComparison:
             f"width {s.width} ({s.interval_kind}){', all at time 0' if s.all_at_zero else ''}"
         )
         body = self.summary.drop(columns=["seconds"], errors="ignore")
-        return head + "\n" + body.to_string(float_format="%.4g")
+        return head + "\n" + str(body.to_string(float_format="%.4g"))
 
     def __repr__(self) -> str:
         return self.format()
 
     def _repr_html_(self) -> str:
-        return f"<p>{html.escape(self.format().splitlines()[0])}</p>" + self.summary.to_html()
+        return f"<p>{html.escape(self.format().splitlines()[0])}</p>" + str(self.summary.to_html())
 
 
 def compare_policies(

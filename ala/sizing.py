@@ -64,22 +64,22 @@ def size_deployment(
     reaching = np.flatnonzero(pred["thpt_pred"].to_numpy() >= target_tps)
     k = int(reaching[0]) if reaching.size else int(np.argmax(pred["thpt_pred"].to_numpy()))
     lo, mid, hi = (float(pred[c].iloc[k]) for c in ("thpt_lo", "thpt_pred", "thpt_hi"))
-    replicas = tuple(max(1, math.ceil(target_tps / max(v, 1e-9))) for v in (lo, mid, hi))
-    cost = None
+    n_lo, n_mid, n_hi = (max(1, math.ceil(target_tps / max(v, 1e-9))) for v in (lo, mid, hi))
+    replicas = (n_lo, n_mid, n_hi)
+    cost: tuple[float, float, float] | None = None
     if price_per_hour is not None:
         try:
             accelerators = float(config.get("acc_count", 1))
         except ValueError:
             accelerators = 1.0
-        cost = tuple(
-            price_per_hour * accelerators * r / (target_tps * 3600) * 1e6 for r in replicas
-        )
+        per_replica = price_per_hour * accelerators / (target_tps * 3600) * 1e6
+        cost = (per_replica * n_lo, per_replica * n_mid, per_replica * n_hi)
     columns = ["bb", "thpt_pred"] + (["thpt_lo", "thpt_hi"] if calibrated else [])
     return SizingResult(
         batch=float(bb[k]),
         reaches_target=bool(reaching.size),
         thpt=(lo, mid, hi),
-        replicas=replicas,  # type: ignore[arg-type]
-        cost_per_million=cost,  # type: ignore[arg-type]
+        replicas=replicas,
+        cost_per_million=cost,
         curve=pred[columns].reset_index(drop=True),
     )

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 from ala.data import load_benchmarks
 from ala.datasets import sample_dataset_path
-from ala.evaluate import PROTOCOLS, evaluate, format_summary
-from ala.uncertainty import interval_coverage
+from ala.evaluate import PROTOCOLS, format_summary
+from ala.service import compare
 
 
 def main() -> None:
-    result = evaluate(load_benchmarks(sample_dataset_path()), protocols=PROTOCOLS)
-    table = result.summary()
-    print(format_summary(table))
+    result = compare(load_benchmarks(sample_dataset_path()), protocols=PROTOCOLS, level=0.9)
+    table = result.summary
+    print(format_summary(table.drop(columns=["coverage", "median_rel_width", "mean_rel_width"])))
     print("\n90 % interval coverage (target 85-95 %) and median relative width:")
-    print(interval_coverage(result, 0.9).to_string(index=False, float_format="%.2f"))
+    shown = table.dropna(subset=["coverage"])[
+        ["protocol", "method", "coverage", "median_rel_width", "mean_rel_width"]
+    ]
+    print(shown.to_string(index=False, float_format="%.2f"))
     print("\ndefault's median APE against the best baseline (lower is better):")
     for protocol, rows in table.groupby("protocol", sort=False):
         by_method = rows.set_index("method")["median_ape"]

@@ -19,8 +19,10 @@ import numpy as np
 import pandas as pd
 
 from ala.annealing import AnnealSettings, anneal, chain_specs, median_ape, run_chains
-from ala.data import config_labels, load_benchmarks, sample_dataset_path
-from ala.uncertainty import TrustModel
+from ala.configs import config_keys
+from ala.data import load_benchmarks
+from ala.datasets import sample_dataset_path
+from ala.trust import TrustModel
 
 HELD_OUT = "meta-llama/Meta-Llama-3-8B"
 TRAIN_CONFIGS = 16
@@ -30,8 +32,8 @@ ITERATIONS = 150
 def main() -> None:
     data = load_benchmarks(sample_dataset_path())
     frame, cols = data.frame, data.config_columns
-    labels = config_labels(frame, cols)
-    typical = "Nvidia A100 GPU / 1 / vLLM / meta-llama/Llama-2-7b-hf"
+    labels = config_keys(frame, cols)
+    typical = ("Nvidia A100 GPU", "1", "vLLM", "meta-llama/Llama-2-7b-hf")
     settings = AnnealSettings(iterations=ITERATIONS)
     [spec] = chain_specs(frame, cols, [typical], [0], settings)
     start = time.perf_counter()
@@ -71,7 +73,7 @@ def main() -> None:
         actual = median_ape(rows_cfg[mask], rows_cfg[~mask])
         rows.append(
             {
-                "held-out dataset": config,
+                "held-out dataset": " / ".join(config),
                 "predicted error %": report.predicted_error,
                 "confidence": report.confidence,
                 "actual error %": actual,

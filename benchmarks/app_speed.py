@@ -4,8 +4,9 @@ Run: python benchmarks/app_speed.py
 
 Page renders are AppTest runs of each page after a first visit has fitted and cached the
 model (targets: well under 1 s). A what-if update is the call behind the Predict page,
-`views.whatif` + `size_deployment`, for a changed input (target < 300 ms). Reference in the
-same run: the uncached cost, fitting and calibrating the model from scratch.
+`ThroughputModel.predict_curve` + nearest points + `size_deployment`, for a changed input
+(target < 300 ms). Reference in the same run: the uncached cost, fitting and calibrating
+the model from scratch.
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ os.environ.setdefault("ALA_WORKSPACE", tempfile.mkdtemp(prefix="ala-bench-"))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from ala.data import load_benchmarks
+from ala.data import load_benchmarks  # noqa: E402
 from ala.datasets import sample_dataset_path  # noqa: E402
 from ala.model import ThroughputModel  # noqa: E402
 from ala.sizing import size_deployment  # noqa: E402
-from ala.ui import views  # noqa: E402
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = [
@@ -39,7 +39,7 @@ PAGES = [
 def main() -> None:
     data = load_benchmarks(sample_dataset_path())
     start = time.perf_counter()
-    model = ThroughputModel().fit(data).calibrate(data)
+    model = ThroughputModel().fit(data, calibrate=True)
     uncached = time.perf_counter() - start
     print(f"reference: fit + calibrate from scratch {uncached:.2f} s")
 
@@ -65,7 +65,8 @@ def main() -> None:
     times = []
     for k, (ii, bb) in enumerate([(512, 32), (700, 48), (3000, 8), (128, 1), (1500, 64)] * 4):
         start = time.perf_counter()
-        views.whatif(model, config, ii, ii, [bb], 0.9)
+        model.predict_curve(config, ii, ii, [bb], interval=0.9)
+        model.nearest(model.batch_queries(config, ii, ii, [bb]), k=5)
         size_deployment(model, config, ii, ii, 20000.0 + k, 2.5)
         times.append(time.perf_counter() - start)
     print(

@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from ala.scheduling.metrics import SimulationResult
+
+if TYPE_CHECKING:  # policies import the engine's State; the engine needs their type only
+    from ala.scheduling.policies import Policy
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -135,8 +139,8 @@ class Simulation:
     def __init__(
         self,
         inst: Instance,
-        policy,
-        memory: int,  # type: ignore[no-untyped-def]
+        policy: Policy,
+        memory: int,
         round_seconds: FloatArray | None = None,
     ) -> None:
         self.inst = inst

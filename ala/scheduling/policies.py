@@ -193,8 +193,13 @@ class MCSF(AdaptiveShortestFirst):
 
     name = "mc_sf"
 
-    def __init__(self, point: IntArray | None = None, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        point: IntArray | None = None,
+        evict_order: Literal["generated", "estimate"] = "generated",
+        raise_rule: RaiseRule = "generated",
+    ) -> None:
+        super().__init__(evict_order, raise_rule)
         self.point = point
 
     def initial_estimate(self, state: State) -> IntArray:

@@ -127,7 +127,7 @@ def load_trace(
     order = np.argsort(arrival, kind="stable")
 
     def ints(col: str) -> IntArray:
-        return np.ceil(values[col].to_numpy(float)[keep][order]).astype(np.int64)
+        return np.asarray(np.ceil(values[col].to_numpy(float)[keep][order]), np.int64)
 
     lower = ints("lower") if "lower" in values else None
     upper = ints("upper") if "upper" in values else None

@@ -40,16 +40,14 @@ def current_dataset_id() -> int:
     Kept in the URL (``?dataset=N``) so a reload or a shared link keeps it; otherwise the
     most recently added dataset.
     """
-    ids = workspace().datasets()["id"].tolist()
+    ids = [int(i) for i in workspace().datasets()["id"]]
     chosen = st.session_state.get("dataset_id")
     if chosen not in ids:
         try:
             chosen = int(st.query_params.get("dataset", ""))
         except ValueError:
             chosen = None
-    if chosen not in ids:
-        chosen = ids[-1]
-    dataset_id = int(chosen)  # type: ignore[call-overload]  # an id from the list above
+    dataset_id = int(chosen) if chosen in ids else ids[-1]
     select_dataset(dataset_id)
     return dataset_id
 

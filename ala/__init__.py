@@ -106,12 +106,18 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 
+_SUBMODULES = {"plots", "report", "scheduling", "sizing", "trust", "intervals", "configs"}
+
+
 def __getattr__(name: str) -> Any:
     if name in _WHERE:
         value = getattr(import_module(_WHERE[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'ala' has no attribute {name!r}")
+    elif name in _SUBMODULES:
+        value = import_module(f"ala.{name}")
+    else:
+        raise AttributeError(f"module 'ala' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:

@@ -4,18 +4,20 @@ import streamlit as st
 
 from ala import plots
 from ala.annealing import AnnealSettings
-from ala.configs import config_label
 from ala.errors import AlaError
-from ala.ui import jobs, state
+from ala.ui import state
 from ala.ui.widgets import caption, config_picker
 
+ANNEAL_CAPTION = (
+    "dots: error of each proposed subset; orange: the accepted chain; green: the best so far; "
+    "dotted: temperature (right axis). Worse subsets are accepted less often as it falls."
+)
 st.title("Simulated annealing over training subsets")
 ws = state.workspace()
 dataset_id = state.current_dataset_id()
 data = state.benchmarks(dataset_id)
 config = config_picker(data.frame, data.config_columns, key="anneal")
 key = tuple(config[c] for c in data.config_columns)
-label = config_label(key)
 with st.form("anneal-settings"):
     c1, c2, c3, c4, c5 = st.columns(5)
     iterations = c1.number_input("Iterations", 10, 5000, 300, 10)
@@ -25,18 +27,9 @@ with st.form("anneal-settings"):
     seed = c5.number_input("Seed", 0, 10_000, 0)
     start = st.form_submit_button("Start run", type="primary")
 if start:
+    settings = AnnealSettings(int(iterations), float(temperature), float(cooling), int(moves))
     try:
-        universe = state.config_rows(dataset_id, key)
-        run_id = jobs.start_run(
-            ws,
-            dataset_id,
-            label,
-            universe,
-            AnnealSettings(
-                int(iterations), float(temperature), float(cooling), int(moves), int(seed)
-            ),
-        )
-        st.session_state["run_id"] = run_id
+        st.session_state["run_id"] = state.start_anneal(dataset_id, key, settings, int(seed))
     except AlaError as exc:
         st.error(str(exc))
 
@@ -63,11 +56,7 @@ def live_trace() -> None:
         ws.request_cancel(run_id)
     if len(trace):
         st.plotly_chart(plots.anneal_figure(trace), width="stretch")
-        caption(
-            "dots: error of each proposed subset; orange: the accepted chain; green: the "
-            "best so far; dotted: temperature (right axis). Worse subsets are accepted "
-            "less often as the temperature falls."
-        )
+        caption(ANNEAL_CAPTION)
 
 
 # Poll only while the run is running; a finished run is drawn once.

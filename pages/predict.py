@@ -5,7 +5,7 @@ import streamlit as st
 from ala import plots
 from ala.errors import AlaError
 from ala.ui import state
-from ala.ui.widgets import caption, config_picker
+from ala.ui.widgets import caption, config_picker, sizing_metrics
 
 st.title("What-if prediction")
 dataset_id = state.current_dataset_id()
@@ -62,33 +62,6 @@ with right:
     st.dataframe(near[["ii", "oo", "bb", "thpt", "distance"]], hide_index=True, width="stretch")
     if len(near) and near["distance"].iloc[0] > 1.5:
         st.warning("Nothing benchmarked near here: treat this number as a rough guide.")
-st.session_state.setdefault("predictions", [])
-record = {
-    **config,
-    "ii": ii,
-    "oo": oo,
-    "bb": bb,
-    "thpt_pred": row.thpt_pred,
-    **({"thpt_lo": row.thpt_lo, "thpt_hi": row.thpt_hi} if has_interval else {}),
-}
-if record not in st.session_state["predictions"]:
-    st.session_state["predictions"].append(record)
-
+state.remember_prediction(config, prediction, bb)
 st.subheader("Sizing")
-k1, k2, k3 = st.columns(3)
-k1.metric(
-    "Batch size",
-    f"{size.batch:g}",
-    help="smallest batch reaching the target"
-    if size.reaches_target
-    else "highest-throughput batch; the target needs several replicas",
-)
-k2.metric(
-    "Replicas",
-    f"{size.replicas[1]}",
-    help=f"{size.replicas[2]} if the upper bound holds, {size.replicas[0]} at the lower",
-)
-k2.caption(f"range {size.replicas[2]} – {size.replicas[0]}")
-if size.cost_per_million:
-    k3.metric("Cost per million tokens", f"{size.cost_per_million[1]:,.3f}")
-    k3.caption(f"range {size.cost_per_million[2]:,.3f} – {size.cost_per_million[0]:,.3f}")
+sizing_metrics(size)

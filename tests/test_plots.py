@@ -64,5 +64,18 @@ def test_gauge_and_anneal_and_scheduling_figures():
     assert mem.layout.yaxis.title.text == "Memory (tokens)"
 
 
-def test_palette_is_colour_blind_safe_okabe_ito():
-    assert plots.PALETTE[:3] == ("#0072B2", "#E69F00", "#009E73")
+OKABE_ITO = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"}
+
+
+def test_figures_draw_only_okabe_ito_colours_one_per_curve(synthetic):
+    """The palette is Okabe-Ito's and the curves figure really uses it, a colour per curve."""
+    assert set(plots.PALETTE) == OKABE_ITO
+    model = ThroughputModel().fit(synthetic)
+    db = model.database_.head(5)
+    fig = plots.curves_figure(model.points_, db)
+    curve_colours = [
+        t.line.color for t in fig.data if t.mode == "lines" and t.showlegend is not False
+    ]
+    assert len(curve_colours) == len(db)
+    assert set(curve_colours) <= OKABE_ITO
+    assert len(set(curve_colours)) == len(curve_colours)

@@ -120,6 +120,37 @@ def peak_memory(prompt: IntArray, start: IntArray, end: IntArray, t: int) -> int
     return int(np.max(np.where(live, base + count * e, 0)))
 
 
+class Recorder:
+    """The series a simulation reports: memory and batch size per segment, and seconds.
+
+    A segment is a stretch of rounds ``[t, t_next)`` with the same running batch. Owning the
+    series here keeps the loop about decisions, as Vidur's simulator keeps metrics apart.
+    """
+
+    def __init__(self, round_seconds: FloatArray | None) -> None:
+        self.round_seconds = round_seconds
+        self.rounds: list[int] = []
+        self.memory: list[int] = []
+        self.batch_sizes: list[int] = []
+        self.seconds_at: list[float] = []
+        self.elapsed_s = 0.0
+
+    def segment(self, t: int, t_next: int, used: int, used_last: int, batch: int) -> None:
+        """Rounds ``t .. t_next - 1`` ran ``batch`` requests, holding ``used`` .. ``used_last``."""
+        self.rounds += [t, t_next - 1]
+        self.memory += [used, used_last]
+        self.batch_sizes.append(batch)
+        self.seconds_at.append(self.elapsed_s)
+        if self.round_seconds is not None:
+            per_round = self.round_seconds[min(batch, self.round_seconds.size - 1)]
+            self.elapsed_s += (t_next - t) * float(per_round)
+
+    def seconds(self) -> FloatArray | None:
+        if self.round_seconds is None:
+            return None
+        return np.asarray([*self.seconds_at, self.elapsed_s], float)
+
+
 class Simulation:
     """One run of a policy over an instance; ``run()`` returns the result.
 
@@ -149,7 +180,8 @@ class Simulation:
         self.round_seconds = round_seconds
 
     def run(self) -> SimulationResult:
-        inst, m = self.inst, self.memory
+        """Simulate until every admissible request has finished."""
+        inst, m, policy = self.inst, self.memory, self.policy
         n = len(inst)
         too_big = inst.prompt + inst.output > m
         state = State(
@@ -159,68 +191,42 @@ class Simulation:
             est=np.zeros(n, np.int64),
             evictions=np.zeros(n, np.int64),
         )
-        self.policy.reset(state)
+        policy.reset(state)
         done_at = np.full(n, -1, np.int64)
-        pending = [int(i) for i in np.lexsort((np.arange(n), inst.arrival)) if not too_big[i]]
-        next_arrival = 0
-        t = int(inst.arrival[pending[0]]) if pending else 0
-        mem_rounds: list[int] = []
-        mem_values: list[int] = []
-        batch_sizes: list[int] = []
-        seconds_at: list[float] = []
-        elapsed_s = 0.0
-        remaining = len(pending)
-        can_overflow = self.policy.can_overflow
+        order = np.lexsort((np.arange(n), inst.arrival))
+        pending = [int(i) for i in order if not too_big[i]]
+        arrivals = inst.arrival[pending] if pending else np.zeros(0, np.int64)
+        recorder = Recorder(self.round_seconds)
+        arrived, remaining = 0, len(pending)
+        t = int(arrivals[0]) if pending else 0
         while remaining:
-            while next_arrival < len(pending) and inst.arrival[pending[next_arrival]] <= t:
-                self.policy.enqueue(state, pending[next_arrival])
-                next_arrival += 1
-            if can_overflow and state.memory_at(t) > m:
-                self.policy.on_overflow(state, t)
-            self.policy.admit(state, t)
+            while arrived < len(pending) and arrivals[arrived] <= t:
+                policy.enqueue(state, pending[arrived])
+                arrived += 1
+            if policy.can_overflow and state.memory_at(t) > m:
+                policy.on_overflow(state, t)
+            policy.admit(state, t)
+            next_arrival = int(arrivals[arrived]) if arrived < len(pending) else None
             if not state.running:
-                if next_arrival >= len(pending):
+                if next_arrival is None:
                     raise RuntimeError(
-                        f"policy {self.policy.name!r} left requests waiting "
+                        f"policy {policy.name!r} left requests waiting "
                         "with nothing running: it cannot make progress"
                     )
-                t_next = int(inst.arrival[pending[next_arrival]])
-                mem_rounds += [t, t_next - 1]
-                mem_values += [0, 0]
-                batch_sizes.append(0)
-                seconds_at.append(elapsed_s)
-                if self.round_seconds is not None:
-                    elapsed_s += (t_next - t) * float(self.round_seconds[0])
-                t = t_next
+                recorder.segment(t, next_arrival, 0, 0, 0)
+                t = next_arrival
                 continue
-            used = state.memory_at(t)
-            if used > m:
-                raise AssertionError(f"{self.policy.name}: memory {used} > {m} at round {t}")
             run = np.asarray(state.running, np.int64)
             finish = state.start[run] + inst.output[run]
-            t_next = int(finish.min())
-            if next_arrival < len(pending):
-                t_next = min(t_next, int(inst.arrival[pending[next_arrival]]))
-            if can_overflow:
-                # first round r with base + n * r > m
-                overflow_round = (m - state.base) // run.size + 1
-                t_next = min(t_next, max(overflow_round, t + 1))
-            t_next = max(t_next, t + 1)
-            mem_rounds += [t, t_next - 1]
-            mem_values += [used, state.memory_at(t_next - 1)]
-            batch_sizes.append(run.size)
-            seconds_at.append(elapsed_s)
-            if self.round_seconds is not None:
-                per_round = self.round_seconds[min(run.size, self.round_seconds.size - 1)]
-                elapsed_s += (t_next - t) * float(per_round)
+            t_next = self._next_event(state, t, int(finish.min()), next_arrival, run.size)
+            recorder.segment(t, t_next, state.memory_at(t), state.memory_at(t_next - 1), run.size)
             t = t_next
-            finished = run[finish == t]
-            for i in finished:
+            for i in run[finish == t]:
                 state.finish(int(i))
                 done_at[i] = t
-            remaining -= finished.size
+                remaining -= 1
         return SimulationResult(
-            policy=self.policy.name,
+            policy=policy.name,
             memory=m,
             arrival=inst.arrival,
             output=inst.output,
@@ -229,11 +235,32 @@ class Simulation:
             evictions=state.evictions,
             wasted_tokens=int(state.wasted),
             rejected=np.flatnonzero(too_big),
-            memory_rounds=np.asarray(mem_rounds, np.int64),
-            memory_values=np.asarray(mem_values, np.int64),
-            batch_sizes=np.asarray(batch_sizes, np.int64),
-            seconds=(
-                np.asarray(seconds_at + [elapsed_s]) if self.round_seconds is not None else None
-            ),
-            event_rounds=np.asarray(mem_rounds[::2] + [t], np.int64),
+            memory_rounds=np.asarray(recorder.rounds, np.int64),
+            memory_values=np.asarray(recorder.memory, np.int64),
+            batch_sizes=np.asarray(recorder.batch_sizes, np.int64),
+            seconds=recorder.seconds(),
+            event_rounds=np.asarray(recorder.rounds[::2] + [t], np.int64),
         )
+
+    def _next_event(
+        self, state: State, t: int, first_finish: int, next_arrival: int | None, batch: int
+    ) -> int:
+        """The next round at which a decision can change: a completion, an arrival, an overflow.
+
+        Memory is checked at both ends of the segment: it grows linearly in between.
+        """
+        m = self.memory
+        used = state.memory_at(t)
+        if used > m:
+            raise AssertionError(f"{self.policy.name}: memory {used} > {m} at round {t}")
+        t_next = first_finish
+        if next_arrival is not None:
+            t_next = min(t_next, next_arrival)
+        if self.policy.can_overflow:
+            overflow_round = (m - state.base) // batch + 1  # first round with base + n*r > m
+            t_next = min(t_next, max(overflow_round, t + 1))
+        t_next = max(t_next, t + 1)
+        last = state.memory_at(t_next - 1)
+        if last > m:
+            raise AssertionError(f"{self.policy.name}: memory {last} > {m} at round {t_next - 1}")
+        return t_next

@@ -35,8 +35,9 @@ stops at the first request that does not fit (the longest feasible prefix, as in
 from __future__ import annotations
 
 import heapq
+from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Literal, Protocol
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -46,22 +47,34 @@ from ala.scheduling.engine import State, peak_memory
 IntArray = npt.NDArray[np.int64]
 
 
-class Policy(Protocol):
-    """What the engine needs from a policy."""
+class Policy(ABC):
+    """What the engine needs from a policy; subclasses register in :data:`POLICIES`.
 
-    name: str
-    can_overflow: bool
+    ``can_overflow`` says whether the policy may let memory exceed ``M`` (then the engine
+    calls :meth:`on_overflow` first in every round where it would).
+    """
 
-    def reset(self, state: State) -> None: ...
+    name: str = "policy"
+    can_overflow: bool = False
 
-    def enqueue(self, state: State, i: int) -> None: ...
+    @abstractmethod
+    def reset(self, state: State) -> None:
+        """Set the initial estimates before the first round."""
 
-    def admit(self, state: State, t: int) -> None: ...
+    @abstractmethod
+    def enqueue(self, state: State, i: int) -> None:
+        """Request ``i`` has arrived: put it in the waiting queue."""
 
-    def on_overflow(self, state: State, t: int) -> None: ...
+    @abstractmethod
+    def admit(self, state: State, t: int) -> None:
+        """Launch waiting requests at round ``t``."""
+
+    def on_overflow(self, state: State, t: int) -> None:
+        """Evict until memory fits at round ``t`` (policies that cannot overflow never do)."""
+        raise AssertionError(f"{self.name} cannot overflow")
 
 
-class ShortestEstimateFirst:
+class ShortestEstimateFirst(Policy):
     """Admission by ascending estimate with a projected-peak memory check."""
 
     name = "shortest_estimate_first"
@@ -98,9 +111,6 @@ class ShortestEstimateFirst:
                 break
             heapq.heappop(state.waiting)
             state.launch(j, t)
-
-    def on_overflow(self, state: State, t: int) -> None:
-        raise AssertionError(f"{self.name} cannot overflow")
 
 
 class Hindsight(ShortestEstimateFirst):
@@ -208,7 +218,7 @@ class MCSF(AdaptiveShortestFirst):
         return np.ceil((state.inst.lower + state.inst.upper) / 2).astype(np.int64)
 
 
-class FCFS:
+class FCFS(Policy):
     """First come, first served while the current memory fits; evict the newest on overflow."""
 
     name = "fcfs"

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from ala.annealing import AnnealSettings
 from ala.configs import ConfigKey, config_keys
 from ala.data import Benchmarks, load_benchmarks
 from ala.datasets import sample_dataset_path
@@ -236,3 +237,33 @@ def schedule_sweep(
 
     scenario = Scenario(memory=memory, all_at_zero=all_at_zero)
     return width_sweep(_trace(trace_name, content, limit), scenario, policies)
+
+
+def remember_prediction(config: dict[str, str], prediction: CurvePrediction, bb: float) -> None:
+    """Add the what-if at batch ``bb`` to this session's list for the report (no duplicates)."""
+    row = prediction.at(bb)
+    record = {
+        **config,
+        "ii": prediction.ii,
+        "oo": prediction.oo,
+        "bb": float(bb),
+        "thpt_pred": float(row["thpt_pred"]),
+    }
+    if "thpt_lo" in prediction.frame:
+        record |= {"thpt_lo": float(row["thpt_lo"]), "thpt_hi": float(row["thpt_hi"])}
+    history = st.session_state.setdefault("predictions", [])
+    if record not in history:
+        history.append(record)
+
+
+def start_anneal(dataset_id: int, key: ConfigKey, settings: AnnealSettings, seed: int) -> int:
+    """Start Algorithm 6 on one configuration's rows in a worker process; returns the run id."""
+    from dataclasses import replace
+
+    from ala.configs import config_label
+    from ala.ui import jobs
+
+    universe = config_rows(dataset_id, key)
+    return jobs.start_run(
+        workspace(), dataset_id, config_label(key), universe, replace(settings, seed=seed)
+    )

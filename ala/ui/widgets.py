@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from ala.model import ThroughputModel
+from ala.sizing import SizingResult
 
 LABELS = {
     "acc": "Accelerator",
@@ -57,3 +58,24 @@ def _natural(text: str) -> tuple[int, float | str]:
 def caption(text: str) -> None:
     """The 'how to read this' line under a chart."""
     st.caption(f"How to read this: {text}")
+
+
+def sizing_metrics(size: SizingResult) -> None:
+    """Batch size, replicas and cost per million tokens, each with its range."""
+    k1, k2, k3 = st.columns(3)
+    k1.metric(
+        "Batch size",
+        f"{size.batch:g}",
+        help="smallest batch reaching the target"
+        if size.reaches_target
+        else "highest-throughput batch; the target needs several replicas",
+    )
+    k2.metric(
+        "Replicas",
+        f"{size.replicas[1]}",
+        help=f"{size.replicas[2]} if the upper bound holds, {size.replicas[0]} at the lower",
+    )
+    k2.caption(f"range {size.replicas[2]} – {size.replicas[0]}")
+    if size.cost_per_million:
+        k3.metric("Cost per million tokens", f"{size.cost_per_million[1]:,.3f}")
+        k3.caption(f"range {size.cost_per_million[2]:,.3f} – {size.cost_per_million[0]:,.3f}")

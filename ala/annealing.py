@@ -79,6 +79,7 @@ class AnnealRun:
 
     @property
     def best(self) -> AnnealStep:
+        """The logged step with the lowest error (degenerate subsets excluded)."""
         valid = [s for s in self.steps if not s.degenerate]
         if not valid:
             raise AlaError(f"run {self.config!r} logged no usable subset")
@@ -103,6 +104,7 @@ class AnnealRun:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """The run as a JSON-ready document."""
         return {
             "config": self.config,
             "stopped": self.stopped,
@@ -125,6 +127,7 @@ class AnnealRun:
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> AnnealRun:
+        """Rebuild a run from :meth:`to_dict`'s document."""
         steps = tuple(
             AnnealStep(
                 int(i),

@@ -65,6 +65,7 @@ class PerConfigRegressor:
         self.seed = seed
 
     def fit(self, data: Benchmarks | pd.DataFrame) -> PerConfigRegressor:
+        """Fit one fresh regressor per configuration on (ii, oo, bb) -> thpt."""
         frame, cols = training_frame(data, self.config_columns)
         self.config_columns_ = cols
         self.models_: dict[tuple[str, ...], Any] = {}
@@ -80,6 +81,7 @@ class PerConfigRegressor:
         return {"make": self.make, "config_columns": self.config_columns, "seed": self.seed}
 
     def predict(self, queries: pd.DataFrame) -> pd.DataFrame:
+        """Copy of ``queries`` with ``thpt_pred`` and ``source`` (always ``learned``)."""
         missing = [c for c in [*self.config_columns_, *FEATURES] if c not in queries.columns]
         if missing:
             raise DataError(f"queries lack column(s) {missing}")

@@ -58,6 +58,7 @@ def _load(args: argparse.Namespace) -> Benchmarks:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
+    """``ala fit``: fit (and calibrate) a model and save it."""
     from ala.model import ThroughputModel
 
     data = _load(args)
@@ -73,6 +74,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    """``ala predict``: predictions for every row of a query file."""
     from ala.service import predict_file
 
     out = predict_file(args.model, args.queries, interval=args.interval, run=args.run)
@@ -85,6 +87,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``ala evaluate``: methods under hold-out protocols."""
     from ala.service import compare
 
     data = _load(args)
@@ -110,6 +113,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    """``ala report``: the HTML report for a dataset and a saved model."""
     from ala.report import write_report
 
     data = _load(args)
@@ -170,6 +174,7 @@ def _load_trace(args: argparse.Namespace) -> Trace:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
+    """``ala schedule``: scheduling policies on a trace."""
     from ala.service import compare_policies
 
     trace = _load_trace(args)
@@ -184,6 +189,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule_sweep(args: argparse.Namespace) -> int:
+    """``ala schedule-sweep``: latency ratio to hindsight over interval widths."""
     from ala.service import width_sweep
 
     trace = _load_trace(args)
@@ -219,6 +225,7 @@ class ProgressBar:
         self.live = sys.stderr.isatty()
 
     def step(self, note: str = "") -> None:
+        """Advance by one and redraw."""
         self.done += 1
         if self.live:
             filled = int(30 * self.done / max(self.total, 1))
@@ -231,11 +238,13 @@ class ProgressBar:
             )
 
     def close(self) -> None:
+        """End the bar's line."""
         if self.live:
             print(file=sys.stderr)
 
 
 def cmd_anneal(args: argparse.Namespace) -> int:
+    """``ala anneal``: Algorithm 6 chains, saved as a run file."""
     from ala.annealing import AnnealSettings, anneal, chain_specs, run_chains, save_runs
     from ala.configs import config_keys
 
@@ -283,6 +292,7 @@ def cmd_anneal(args: argparse.Namespace) -> int:
 
 
 def cmd_trust(args: argparse.Namespace) -> int:
+    """``ala trust``: Algorithm 8 for a new dataset from a run file."""
     from ala.annealing import load_runs
     from ala.trust import TrustModel
 
@@ -311,6 +321,7 @@ def cmd_trust(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every ``ala`` command."""
     parser = argparse.ArgumentParser(prog="ala", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -486,6 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (2 for a user's mistake, with one line on stderr)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

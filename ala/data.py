@@ -129,9 +129,11 @@ class LoadReport:
 
     @property
     def rows_dropped(self) -> int:
+        """Distinct rows dropped for any reason."""
         return len({r for d in self.dropped for r in d.rows})
 
     def summary(self) -> str:
+        """The report as readable lines."""
         lines = [
             f"{self.source}: read {self.rows_read} rows, kept {self.rows_kept}, "
             f"dropped {self.rows_dropped}."

@@ -46,9 +46,11 @@ PAPER_PROTOCOLS = ("loo_inner", "loo_extreme", "max_batch")
 class Estimator(Protocol):
     """What evaluation needs of a method: ``fit(frame)`` and ``predict(queries)``."""
 
-    def fit(self, data: pd.DataFrame) -> Any: ...
+    def fit(self, data: pd.DataFrame) -> Any:
+        """Learn from canonical benchmark rows."""
 
-    def predict(self, queries: pd.DataFrame) -> pd.DataFrame: ...
+    def predict(self, queries: pd.DataFrame) -> pd.DataFrame:
+        """Copy of ``queries`` with ``thpt_pred``."""
 
 
 EstimatorFactory = Callable[[], Estimator]

@@ -67,10 +67,12 @@ class IntervalCalibration:
         return lo, hi
 
     def to_dict(self) -> dict[str, Any]:
+        """The scores as JSON-ready lists."""
         return {k: np.asarray(v, float).tolist() for k, v in self.scores.items()}
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any]) -> IntervalCalibration:
+        """Rebuild from :meth:`to_dict`'s document."""
         return cls({k: np.asarray(v, float) for k, v in doc.items()})
 
     @classmethod

@@ -71,6 +71,7 @@ class PaperLearner:
 
     @classmethod
     def fit(cls, database: pd.DataFrame, seed: int, n_estimators: int) -> PaperLearner:
+        """Fit the multi-output XGBoost on one configuration's database rows."""
         usable = database[database["status"] != "failed"]
         import xgboost as xgb
 
@@ -85,14 +86,17 @@ class PaperLearner:
         return cls(reg.get_booster())
 
     def curves(self, ii: Array, oo: Array) -> Array:
+        """Learned (a, b, c) for each (ii, oo), clipped at 0: shape (n, 3)."""
         params = np.asarray(self.booster.inplace_predict(param_features(ii, oo)), float)
         return np.asarray(np.maximum(params.reshape(len(ii), 3), 0.0), float)
 
     def to_dict(self) -> dict[str, Any]:
+        """The booster in XGBoost's own JSON format."""
         return {"xgboost": json.loads(bytes(self.booster.save_raw(raw_format="json")))}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PaperLearner:
+        """Rebuild from :meth:`to_dict`'s document (never unpickles)."""
         import xgboost as xgb
 
         booster = xgb.Booster()

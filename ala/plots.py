@@ -36,6 +36,7 @@ def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
 
 
 def color(i: int) -> str:
+    """The ``i``-th palette colour, cycling."""
     return PALETTE[i % len(PALETTE)]
 
 

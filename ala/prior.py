@@ -76,6 +76,7 @@ class PriorLearner:
 
     @classmethod
     def fit(cls, frame: pd.DataFrame) -> PriorLearner:
+        """Fit the prior and its residual table on one configuration's rows."""
         ii, oo, bb, thpt = (frame[c].to_numpy(float) for c in ("ii", "oo", "bb", "thpt"))
         coef = fit_latency(ii, oo, bb, thpt)
         log_r = np.log(thpt / prior_throughput(coef, ii, oo, bb))
@@ -106,6 +107,7 @@ class PriorLearner:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """The learner as JSON-ready lists."""
         return {
             "coef": self.coef.tolist(),
             "pairs": self.pairs.tolist(),
@@ -115,6 +117,7 @@ class PriorLearner:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PriorLearner:
+        """Rebuild from :meth:`to_dict`'s document."""
         return cls(
             coef=np.asarray(data["coef"], float),
             pairs=np.asarray(data["pairs"], float).reshape(-1, 2),

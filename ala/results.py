@@ -63,6 +63,7 @@ class CurvePrediction:
 
     @property
     def label(self) -> str:
+        """The configuration's display label."""
         return config_label(self.config)
 
     def at(self, bb: float) -> pd.Series:

@@ -152,6 +152,7 @@ class PolicyComparison:
     memory: Mapping[str, tuple[FloatArray, FloatArray]] = field(repr=False)
 
     def format(self) -> str:
+        """A header line and the summary as an aligned text table."""
         s = self.scenario
         head = (
             f"{self.trace}: {self.requests} requests, memory {s.memory} tokens, interval "
@@ -196,6 +197,7 @@ class WidthSweep:
     bounds: pd.DataFrame = field(repr=False)
 
     def format(self) -> str:
+        """Ratio to hindsight as a width x policy text table."""
         pivot = self.table.pivot(index="width", columns="policy", values="ratio")
         return str(pivot.to_string(float_format="%.3f"))
 

@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS steps (
 
 
 def default_path() -> Path:
+    """The workspace folder: ``$ALA_WORKSPACE``, default ``./.ala-workspace``."""
     return Path(os.environ.get("ALA_WORKSPACE", ".ala-workspace"))
 
 
@@ -105,12 +106,14 @@ class Workspace:
             return int(cur.lastrowid or 0)
 
     def datasets(self) -> pd.DataFrame:
+        """Every stored dataset: id, name, rows, added (newest last)."""
         with self._connect() as con:
             return pd.read_sql_query(
                 "SELECT id, name, rows, created FROM datasets ORDER BY id", con
             )
 
     def dataset(self, dataset_id: int) -> tuple[str, bytes, dict[str, str]]:
+        """A dataset's name, bytes and column mapping."""
         with self._connect() as con:
             row = con.execute(
                 "SELECT name, content, columns FROM datasets WHERE id = ?", (dataset_id,)
@@ -120,11 +123,13 @@ class Workspace:
         return str(row[0]), bytes(row[1]), json.loads(row[2])
 
     def delete_dataset(self, dataset_id: int) -> None:
+        """Remove a dataset and everything derived from it."""
         with self._connect() as con:
             con.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
 
     # -------------------------------------------------------------------- models
     def save_model(self, dataset_id: int, method: str, doc: Mapping[str, Any]) -> None:
+        """Store a fitted model's document for a dataset and method."""
         with self._connect() as con:
             con.execute(
                 "INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?)",
@@ -132,6 +137,7 @@ class Workspace:
             )
 
     def load_model(self, dataset_id: int, method: str) -> dict[str, Any] | None:
+        """A stored model's document, or None."""
         with self._connect() as con:
             row = con.execute(
                 "SELECT doc FROM models WHERE dataset_id = ? AND method = ?", (dataset_id, method)
@@ -142,6 +148,7 @@ class Workspace:
     def create_run(
         self, dataset_id: int, config: str, settings: AnnealSettings, universe: pd.DataFrame
     ) -> int:
+        """Record a new annealing run (status ``running``); returns its id."""
         now = time.time()
         with self._connect() as con:
             cur = con.execute(
@@ -165,6 +172,7 @@ class Workspace:
             con.execute("UPDATE runs SET owner_pid = ? WHERE id = ?", (os.getpid(), run_id))
 
     def add_step(self, run_id: int, step: AnnealStep) -> None:
+        """Append one logged annealing step to a run."""
         with self._connect() as con:
             con.execute(
                 "INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -183,6 +191,7 @@ class Workspace:
             con.execute("UPDATE runs SET updated = ? WHERE id = ?", (time.time(), run_id))
 
     def finish_run(self, run_id: int, status: str, message: str = "") -> None:
+        """Record how a run ended."""
         with self._connect() as con:
             con.execute(
                 "UPDATE runs SET status = ?, message = ?, updated = ? WHERE id = ?",
@@ -190,10 +199,12 @@ class Workspace:
             )
 
     def request_cancel(self, run_id: int) -> None:
+        """Ask a run's worker to stop at its next step."""
         with self._connect() as con:
             con.execute("UPDATE runs SET cancel = 1 WHERE id = ?", (run_id,))
 
     def cancel_requested(self, run_id: int) -> bool:
+        """Whether cancelling a run was asked for."""
         with self._connect() as con:
             row = con.execute("SELECT cancel FROM runs WHERE id = ?", (run_id,)).fetchone()
         return bool(row and row[0])
@@ -205,6 +216,7 @@ class Workspace:
         return "missing" if row is None else str(row[0])
 
     def runs(self, dataset_id: int | None = None) -> pd.DataFrame:
+        """Runs (optionally of one dataset) with status, steps and best error."""
         query = (
             "SELECT r.id, r.dataset_id, r.config, r.status, r.message, r.created, "
             "r.updated, COUNT(s.iteration) AS steps, MIN(s.best_error) AS best_error "
@@ -218,6 +230,7 @@ class Workspace:
             return pd.read_sql_query(query + " GROUP BY r.id ORDER BY r.id DESC", con, params=args)
 
     def run_trace(self, run_id: int) -> pd.DataFrame:
+        """A run's logged steps, one row per iteration."""
         with self._connect() as con:
             return pd.read_sql_query(
                 "SELECT iteration, error, current_error, best_error, temperature, accepted, "

@@ -39,6 +39,7 @@ class DroppedRows:
     rows: tuple[int, ...]
 
     def describe(self, limit: int = 8) -> str:
+        """One line: column, reason and the first row numbers."""
         shown = ", ".join(str(r) for r in self.rows[:limit])
         more = f" and {len(self.rows) - limit} more" if len(self.rows) > limit else ""
         where = f"column '{self.column}': " if self.column else ""
@@ -61,6 +62,7 @@ class RawTable:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, name: str | None) -> RawTable:
+        """Text cells of an in-memory frame, numbered as spreadsheet rows."""
         cells = frame.astype(str).reset_index(drop=True)
         cells.index = cells.index + 2
         return cls(cells, name or "<frame>", ",", "-")

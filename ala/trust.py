@@ -39,10 +39,12 @@ class SubsetEncoder:
 
     @classmethod
     def from_frames(cls, frames: Sequence[pd.DataFrame]) -> SubsetEncoder:
+        """The universe's unique ii, bb and oo values."""
         both = pd.concat([f[["ii", "oo", "bb"]] for f in frames])
         return cls(*(tuple(float(v) for v in np.unique(both[c])) for c in ("ii", "bb", "oo")))
 
     def encode(self, frame: pd.DataFrame) -> Array:
+        """1 for each universe value present in ``frame``, else 0."""
         parts = [
             np.isin(np.asarray(values), frame[col].to_numpy(float))
             for col, values in (("ii", self.ii), ("bb", self.bb), ("oo", self.oo))
@@ -70,6 +72,7 @@ class ErrorPredictor:
         self.n_estimators = n_estimators
 
     def fit(self, runs: Sequence[AnnealRun]) -> ErrorPredictor:
+        """Learn from every non-degenerate logged subset of ``runs``."""
         import xgboost as xgb
 
         subsets = logged_subsets(runs)
@@ -99,6 +102,7 @@ class HistogramBank:
 
     @classmethod
     def from_runs(cls, runs: Sequence[AnnealRun], bins: int = 12) -> HistogramBank:
+        """Shared log-space bin edges and every logged subset's histograms."""
         universe = pd.concat([r.universe for r in runs])
         edges = {}
         for f in FEATURES:
@@ -158,6 +162,7 @@ class TrustModel:
         self.seed = seed
 
     def fit(self, runs: Sequence[AnnealRun]) -> TrustModel:
+        """Fit the error predictor and the histogram bank on ``runs``."""
         self.predictor_ = ErrorPredictor(self.seed).fit(runs)
         self.bank_ = HistogramBank.from_runs(runs)
         return self

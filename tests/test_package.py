@@ -181,3 +181,21 @@ def test_the_readme_library_example_runs(monkeypatch):
     curve = scope["curve"]
     assert {"thpt_lo", "thpt_hi"} <= set(curve.frame.columns)
     assert len(shown) == 1
+
+
+def test_every_public_function_and_class_has_a_docstring():
+    missing = []
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        stack: list[tuple[list[ast.stmt], str]] = [(tree.body, "")]
+        while stack:
+            body, prefix = stack.pop()
+            for node in body:
+                if isinstance(node, ast.FunctionDef | ast.ClassDef) and not node.name.startswith(
+                    "_"
+                ):
+                    if not ast.get_docstring(node):
+                        missing.append(f"{path.relative_to(ROOT)}: {prefix}{node.name}")
+                    if isinstance(node, ast.ClassDef):
+                        stack.append((node.body, f"{prefix}{node.name}."))
+    assert not missing, missing

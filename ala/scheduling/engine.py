@@ -146,6 +146,7 @@ class Recorder:
             self.elapsed_s += (t_next - t) * float(per_round)
 
     def seconds(self) -> FloatArray | None:
+        """Elapsed seconds at the start of each segment and at the end, if timed."""
         if self.round_seconds is None:
             return None
         return np.asarray([*self.seconds_at, self.elapsed_s], float)

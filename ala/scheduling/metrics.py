@@ -38,6 +38,7 @@ class SimulationResult:
 
     @property
     def finished(self) -> npt.NDArray[np.bool_]:
+        """Ids of the requests that completed."""
         return self.completion >= 0
 
     @property

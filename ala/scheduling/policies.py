@@ -81,20 +81,25 @@ class ShortestEstimateFirst(Policy):
     can_overflow = False
 
     def initial_estimate(self, state: State) -> IntArray:
+        """Each request's output-length estimate before it runs."""
         raise NotImplementedError
 
     def reset(self, state: State) -> None:
         # No feasible request needs more than the memory left after its prompt.
+        """Initial estimates, capped at the memory left after the prompt."""
         cap = np.maximum(state.memory - state.inst.prompt, 1)
         state.est[:] = np.clip(self.initial_estimate(state), 1, cap)
 
     def enqueue(self, state: State, i: int) -> None:
+        """Queue request ``i`` by its estimate (ties: arrival, id)."""
         heapq.heappush(state.waiting, (int(state.est[i]), int(state.inst.arrival[i]), i))
 
     def running_estimates(self, state: State, t: int, run: IntArray) -> IntArray:
+        """Current estimates of the running requests ``run``."""
         return state.est[run]
 
     def admit(self, state: State, t: int) -> None:
+        """Launch the shortest estimates while the projected peak fits."""
         if not state.waiting:
             return
         run = np.asarray(state.running, np.int64)
@@ -119,6 +124,7 @@ class Hindsight(ShortestEstimateFirst):
     name = "hindsight"
 
     def initial_estimate(self, state: State) -> IntArray:
+        """The true output lengths (hindsight)."""
         return state.inst.output.copy()
 
 
@@ -128,6 +134,7 @@ class AMax(ShortestEstimateFirst):
     name = "a_max"
 
     def initial_estimate(self, state: State) -> IntArray:
+        """The upper bounds of the intervals."""
         return state.inst.upper.copy()
 
 
@@ -167,6 +174,7 @@ class AdaptiveShortestFirst(ShortestEstimateFirst):
         self.raise_rule: RaiseRule = raise_rule
 
     def running_estimates(self, state: State, t: int, run: IntArray) -> IntArray:
+        """Estimates raised by the tokens already generated."""
         generated = state.generated(t, list(run))
         # a running request is known to need at least one more token than it has made
         est = raised(state.est[run], generated, self.raise_rule)
@@ -175,6 +183,7 @@ class AdaptiveShortestFirst(ShortestEstimateFirst):
         return est
 
     def on_overflow(self, state: State, t: int) -> None:
+        """Evict running requests until memory fits, raising estimates."""
         run = np.asarray(state.running, np.int64)
         generated = state.generated(t, list(run))
         est = self.running_estimates(state, t, run)
@@ -195,6 +204,7 @@ class AMin(AdaptiveShortestFirst):
     name = "a_min"
 
     def initial_estimate(self, state: State) -> IntArray:
+        """The lower bounds of the intervals."""
         return state.inst.lower.copy()
 
 
@@ -213,6 +223,7 @@ class MCSF(AdaptiveShortestFirst):
         self.point = point
 
     def initial_estimate(self, state: State) -> IntArray:
+        """The point predictions (default: interval midpoints)."""
         if self.point is not None:
             return np.asarray(self.point, np.int64)
         return np.ceil((state.inst.lower + state.inst.upper) / 2).astype(np.int64)
@@ -225,13 +236,16 @@ class FCFS(Policy):
     can_overflow = True
 
     def reset(self, state: State) -> None:
+        """FCFS uses no estimates."""
         state.est[:] = 0
 
     def enqueue(self, state: State, i: int) -> None:
+        """Queue request ``i`` by arrival."""
         arrival = int(state.inst.arrival[i])
         heapq.heappush(state.waiting, (arrival, arrival, i))
 
     def admit(self, state: State, t: int) -> None:
+        """Launch in arrival order while the current memory fits."""
         used = state.memory_at(t)
         while state.waiting:
             _, _, j = state.waiting[0]
@@ -243,6 +257,7 @@ class FCFS(Policy):
             used += need
 
     def on_overflow(self, state: State, t: int) -> None:
+        """Evict the most recently started requests until memory fits."""
         while state.memory_at(t) > state.memory:
             newest = max(state.running, key=lambda i: (state.start[i], i))
             state.evict(t, newest, key=int(state.inst.arrival[newest]))

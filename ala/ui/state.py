@@ -27,6 +27,7 @@ MAX_ROWS = 1_000_000
 
 @st.cache_resource
 def workspace() -> Workspace:
+    """The workspace (created with the bundled sample on first use)."""
     ws = Workspace()
     if ws.datasets().empty:
         content = sample_dataset_path().read_bytes()
@@ -54,6 +55,7 @@ def current_dataset_id() -> int:
 
 
 def select_dataset(dataset_id: int) -> None:
+    """Make ``dataset_id`` this session's dataset and put it in the URL."""
     st.session_state["dataset_id"] = dataset_id
     if st.query_params.get("dataset") != str(dataset_id):
         st.query_params["dataset"] = str(dataset_id)
@@ -61,6 +63,7 @@ def select_dataset(dataset_id: int) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def benchmarks(dataset_id: int) -> Benchmarks:
+    """A stored dataset, parsed and validated (cached)."""
     name, content, columns = workspace().dataset(dataset_id)
     return load_benchmarks(content, columns=columns or None, name=name)
 
@@ -182,6 +185,7 @@ def whatif(
 
 
 def run_title(runs: pd.DataFrame, run_id: int) -> str:
+    """A run's one-line title for the run picker."""
     row = runs[runs["id"] == run_id].iloc[0]
     best = f", best {float(row.best_error):.2f} %" if pd.notna(row.best_error) else ""
     return f"#{run_id} · {row.config} · {row.status} · {row.steps} steps{best}"

@@ -13,7 +13,7 @@ from ala.annealing import AnnealSettings
 from ala.configs import ConfigKey, config_keys
 from ala.data import Benchmarks, load_benchmarks
 from ala.datasets import sample_dataset_path
-from ala.errors import AlaError, DataError
+from ala.errors import AlaError, DataError, ModelFileError
 from ala.model import ThroughputModel
 from ala.results import CurvePrediction
 from ala.service import Comparison, PolicyComparison, WidthSweep
@@ -74,7 +74,10 @@ def model(dataset_id: int, method: str = "default") -> ThroughputModel:
     ws = workspace()
     doc = ws.load_model(dataset_id, method)
     if doc is not None:
-        return ThroughputModel.from_dict(doc)
+        try:
+            return ThroughputModel.from_dict(doc)
+        except ModelFileError:
+            pass  # written by another version of ala: fit again and replace it
     data = benchmarks(dataset_id)
     try:
         fitted = ThroughputModel(method).fit(data, calibrate=True)

@@ -126,3 +126,17 @@ def test_report_without_history_shows_a_standard_prediction_grid(app):
     at = app.switch_page("pages/report.py").run()
     no_errors(at)
     assert any("standard grid" in m.value for m in at.markdown)
+
+
+def test_a_model_saved_by_an_older_version_is_refitted_not_shown_as_an_error(app, tmp_path):
+    """Workspaces from before the configuration-key format hold version-1 model documents."""
+    from ala.store import Workspace
+    from ala.ui import state
+
+    ws = Workspace(tmp_path / "ws")
+    dataset_id = int(ws.datasets()["id"].iloc[-1])
+    ws.save_model(dataset_id, "default", {"format": "ala.throughput-model", "version": 1})
+    state.model.clear()
+    at = app.switch_page("pages/predict.py").run()
+    no_errors(at)
+    assert ws.load_model(dataset_id, "default")["version"] == 2

@@ -102,9 +102,24 @@ class PerConfigRegressor:
         return out
 
 
+def _log_target(make: Callable[[int], Any]) -> Callable[[int], Any]:
+    """The same regressor fitted on log(thpt) and predicting exp(.): positive, relative error."""
+
+    def build(seed: int) -> Any:
+        from sklearn.compose import TransformedTargetRegressor
+
+        return TransformedTargetRegressor(
+            regressor=make(seed), func=np.log, inverse_func=np.exp, check_inverse=False
+        )
+
+    return build
+
+
 BASELINES: dict[str, Callable[[int], Any]] = {
     "linear": _linear,
     "xgboost": _xgboost,
     "random_forest": _random_forest,
     "gradient_boosting": _gradient_boosting,
+    "linear_log": _log_target(_linear),
+    "xgboost_log": _log_target(_xgboost),
 }

@@ -78,6 +78,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from ala.service import predict_file
 
     out = predict_file(args.model, args.queries, interval=args.interval, run=args.run)
+    unidentified = out.loc[~out["identified"].astype(bool), "note"]
+    for note, count in unidentified.value_counts().items():
+        print(
+            f"ala: warning: {count} of {len(out)} predictions not identified: {note}",
+            file=sys.stderr,
+        )
     if args.output:
         out.to_csv(args.output, index=False)
         print(f"{len(out)} predictions written to {args.output}", file=sys.stderr)
@@ -430,7 +436,10 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--cooling", type=float, default=0.97, help="tau <- cooling * tau")
     an.add_argument("--moves", type=int, default=2, help="rows added/removed per step")
     an.add_argument(
-        "--method", choices=METHODS, default="default", help="model trained on each subset"
+        "--method",
+        choices=METHODS,
+        default="paper",
+        help="model trained on each subset (default: paper, as Algorithm 6 does)",
     )
     an.add_argument("--processes", type=int, help="local worker processes (default: cores)")
     an.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")

@@ -87,7 +87,7 @@ class CurveFits:
 
 
 def _solve_linear(bb: Array, y: Array, w: Array, b: Array) -> tuple[Array, Array, Array]:
-    """Best ``(a, c)`` with ``a, c >= 0`` for each trial ``b``; arrays broadcast over curves.
+    """Best ``(a, c)`` with ``0 <= a <= c`` for each trial ``b``; arrays broadcast over curves.
 
     ``bb, y, w`` have shape ``(..., P)`` (P points per curve, weight 0 marks padding);
     ``b`` has shape ``(...)``. Returns ``a, c, sse`` of shape ``(...)``.
@@ -103,13 +103,17 @@ def _solve_linear(bb: Array, y: Array, w: Array, b: Array) -> tuple[Array, Array
     safe = np.where(ok, det, 1.0)
     c = np.where(ok, (s2 * sy - s1 * sey) / safe, sy / np.maximum(s0, 1e-300))
     a = np.where(ok, (s1 * sy - s0 * sey) / safe, 0.0)
-    # Active constraints: a < 0 means a flat curve fits best; c < 0 is unphysical.
+    # Active constraints, feasible set 0 <= a <= c: a < 0 means a flat curve fits best; a > c
+    # would make throughput negative at small batches (c - a < 0 at bb = 0), so the best curve
+    # through the origin, c * (1 - exp(-b bb)), is taken instead. c >= 0 then follows for y > 0.
     flat = a < 0
     a = np.where(flat, 0.0, a)
     c = np.where(flat, sy / np.maximum(s0, 1e-300), c)
-    neg_c = c < 0
-    c = np.where(neg_c, 0.0, c)
-    a = np.where(neg_c, np.maximum(-(sey) / np.maximum(s2, 1e-300), 0.0), a)
+    through_origin = a > c
+    s_1e = s0 - 2 * s1 + s2  # sum w (1 - e)^2
+    c0 = np.maximum((sy - sey) / np.maximum(s_1e, 1e-300), 0.0)
+    a = np.where(through_origin, c0, a)
+    c = np.where(through_origin, c0, c)
     resid = y - (c[..., None] - a[..., None] * e)
     sse = (w * resid * resid).sum(-1)
     return a, c, sse

@@ -38,7 +38,20 @@ from ala.data import Benchmarks, infer_config_columns
 from ala.errors import AlaError, DataError, UnknownNameError
 from ala.intervals import IntervalCalibration, apply_interval
 
-PROTOCOLS = ("loo_inner", "loo_extreme", "max_batch", "kfold")
+PROTOCOLS = (
+    "loo_inner",
+    "loo_extreme",
+    "max_batch",
+    "kfold",
+    "min_batch",
+    "off_diagonal",
+    "sparse",
+)
+# Protocols whose out-of-fold residuals calibrate intervals (one fold each way the data can be
+# left: an unseen inner or outer length, a batch size above or below the measured ones).
+CALIBRATION_PROTOCOLS = ("loo_inner", "loo_extreme", "max_batch", "kfold", "min_batch")
+SPARSE_LENGTHS = 2
+SPARSE_BATCHES = 3
 # The three protocols of the paper's comparison (kfold is extra).
 PAPER_PROTOCOLS = ("loo_inner", "loo_extreme", "max_batch")
 
@@ -109,8 +122,46 @@ def protocol_folds(
         fold = np.random.default_rng(seed).permutation(len(frame)) % k
         for f in range(k):
             yield f"fold{f}", fold == f
+    elif protocol == "min_batch":
+        bb = pd.Series(frame["bb"].to_numpy(float))
+        by = bb.groupby(labels)
+        enough = by.transform("nunique").to_numpy() >= 3
+        yield "smallest", enough & (bb.to_numpy() == by.transform("min").to_numpy())
+    elif protocol == "off_diagonal":
+        diagonal = frame["ii"].to_numpy(float) == frame["oo"].to_numpy(float)
+        lengths = pd.Series(np.where(diagonal, frame["ii"].to_numpy(float), np.nan))
+        trainable = lengths.groupby(labels).transform("nunique").to_numpy() >= 2
+        yield "off_diagonal", trainable & ~diagonal
+    elif protocol == "sparse":
+        yield f"{SPARSE_LENGTHS}x{SPARSE_BATCHES}", _sparse_mask(frame, labels, seed)
     else:
         raise UnknownNameError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
+
+
+def _sparse_mask(
+    frame: pd.DataFrame, labels: npt.NDArray[np.intp], seed: int
+) -> npt.NDArray[np.bool_]:
+    """Held out: all but ``SPARSE_LENGTHS`` lengths x ``SPARSE_BATCHES`` batch sizes per config.
+
+    The kept lengths and batch sizes are drawn at random (seeded) per configuration; only
+    configurations with more of both than are kept take part.
+    """
+    rng = np.random.default_rng(seed)
+    held = np.zeros(len(frame), bool)
+    ii, oo, bb = (frame[c].to_numpy(float) for c in ("ii", "oo", "bb"))
+    for code in np.unique(labels):
+        rows = np.flatnonzero(labels == code)
+        pairs = np.unique(np.column_stack([ii[rows], oo[rows]]), axis=0)
+        batches = np.unique(bb[rows])
+        if len(pairs) <= SPARSE_LENGTHS or len(batches) <= SPARSE_BATCHES:
+            continue
+        kept_pairs = pairs[rng.choice(len(pairs), SPARSE_LENGTHS, replace=False)]
+        kept_batches = rng.choice(batches, SPARSE_BATCHES, replace=False)
+        kept_length = (
+            (ii[rows, None] == kept_pairs[None, :, 0]) & (oo[rows, None] == kept_pairs[None, :, 1])
+        ).any(1)
+        held[rows] = ~(kept_length & np.isin(bb[rows], kept_batches))
+    return held
 
 
 def evaluate(

@@ -195,10 +195,10 @@ class ThroughputModel:
             self.learners_ = [PriorLearner.fit(rows) for _, rows in frame.groupby(codes, sort=True)]
             self.database_ = build_database(frame, cols, solver=self._fit_default_curves)
         self.database_.insert(0, "config", self._codes(self.database_))
-        self.config_stats_ = config_stats(self.database_)
         self.points_ = pd.DataFrame(
             {"config": codes, **{c: frame[c].to_numpy(float) for c in POINT_COLUMNS}}
         )
+        self.config_stats_ = config_stats(self.database_, self.points_)
         self.calibration_: IntervalCalibration | None = None
         self.accuracy_: pd.DataFrame | None = None
         if calibrate:
@@ -322,6 +322,9 @@ class ThroughputModel:
                 if isinstance(learner, PaperLearner)
                 else anchor_curves(learner, ii, oo)
             )
+        # thpt(0) = c - a >= 0 on every path (database, learned, paper's XGBoost), so no
+        # prediction is negative below the measured batch sizes; see ``saturation_floor``.
+        params[:, 0] = np.minimum(params[:, 0], params[:, 2])
         found[list(PARAMS)] = params
         return keys.merge(found, on=["config", "ii", "oo"], how="left")
 
@@ -352,6 +355,8 @@ class ThroughputModel:
             out[p] = params[p].to_numpy()
         out["situation"] = self._situation(params, bb)
         out["scale"] = params["config"].map(self.config_stats_["noise"]).to_numpy(float)
+        out["note"] = self._identifiability(params["config"].to_numpy(), params, bb)
+        out["identified"] = out["note"].to_numpy() == ""
         if interval is None:
             return out
         if self.calibration_ is None:
@@ -360,11 +365,54 @@ class ThroughputModel:
                 "(ala fit without --no-calibrate, or model.fit(data, calibrate=True))"
             )
         out = apply_interval(out, self.calibration_, interval)
+        # The data cannot say how throughput moves along a factor that never varied: no
+        # interval is calibrated for that, so none is given.
+        out.loc[~out["identified"].to_numpy(), ["thpt_lo", "thpt_hi"]] = np.nan
         near = nearest_points(self.points_, params.assign(bb=bb), k=1)
         distance = near.set_index("query")["distance"].reindex(range(len(out))).to_numpy()
         out["nearest_distance"] = distance
-        out["confidence"] = 1 / (1 + distance)
+        out["proximity"] = 1 / (1 + distance)
         return out
+
+    def _identifiability(
+        self, config: npt.NDArray[np.int64], params: pd.DataFrame, bb: Array
+    ) -> npt.NDArray[np.object_]:
+        """Per row, why the data cannot identify the prediction ('' when it can).
+
+        A factor that never varied in a configuration's data (a single batch size, a single
+        length, or ii and oo always in the same ratio) leaves the shape along it to the
+        model's assumptions alone; a query that moves along it is marked.
+        """
+        stats = self.config_stats_
+        ii = params["ii"].to_numpy(float)
+        oo = params["oo"].to_numpy(float)
+        notes = np.full(len(bb), "", dtype=object)
+        single_bb = stats["batch_sizes"].reindex(config).to_numpy() == 1
+        only_bb = stats["bb_only"].reindex(config).to_numpy(float)
+        moved = single_bb & ~np.isclose(bb, only_bb)
+        notes[moved] = [
+            f"every benchmark of this configuration used batch size {b:g}: how throughput "
+            "changes with the batch size is not in the data"
+            for b in only_bb[moved]
+        ]
+        single_len = stats["lengths"].reindex(config).to_numpy() == 1
+        same = np.isclose(ii, stats["ii_only"].reindex(config).to_numpy(float)) & np.isclose(
+            oo, stats["oo_only"].reindex(config).to_numpy(float)
+        )
+        other = single_len & ~same
+        notes[other & (notes == "")] = (
+            "only one input/output length was benchmarked for this configuration: how "
+            "throughput changes with length is not in the data"
+        )
+        ratio = stats["ratio_only"].reindex(config).to_numpy(float)
+        on_line = ~stats["ratio_varies"].reindex(config).to_numpy(bool)
+        off = on_line & ~single_len & ~np.isclose(ii / oo, ratio)
+        notes[off & (notes == "")] = [
+            f"input and output lengths always moved together in this configuration's data "
+            f"(ii/oo = {r:g}); this query (ii/oo = {q:g}) is off that line"
+            for r, q in zip(ratio[off & (notes == "")], (ii / oo)[off & (notes == "")], strict=True)
+        ]
+        return notes
 
     def batch_queries(
         self, config: Mapping[str, object] | ConfigKey, ii: float, oo: float, bb: npt.ArrayLike
@@ -521,8 +569,8 @@ class ThroughputModel:
             model.config_columns_ = tuple(doc["config_columns"])
             model.column_map_ = dict(doc["column_map"])
             model.database_ = pd.DataFrame(doc["database"])
-            model.config_stats_ = config_stats(model.database_)
             model.points_ = pd.DataFrame(doc["points"])
+            model.config_stats_ = config_stats(model.database_, model.points_)
             model.calibration_ = (
                 None
                 if doc.get("calibration") is None
@@ -554,12 +602,16 @@ class ThroughputModel:
         return cls.from_dict(doc, source=str(path))
 
 
-def config_stats(database: pd.DataFrame) -> pd.DataFrame:
-    """Per configuration: benchmarked length range (ii + oo) and curve noise (%).
+def config_stats(database: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration: benchmarked length range (ii + oo), curve noise (%), and what varied.
 
     The noise is the median APE of its fully determined curves (of all curves if none is),
     at least :data:`ala.intervals.NOISE_FLOOR`; it scales the conformal intervals.
+    ``batch_sizes`` and ``lengths`` count distinct measured values (``bb_only`` is the batch
+    size when there is one); ``ratio_varies`` says whether ii/oo took more than one value.
     """
+    by_points = points.groupby("config")
+    ratio = (points["ii"] / points["oo"]).round(9).groupby(points["config"])
     by = database.groupby("config")
     length = database["ii"] + database["oo"]
     ok = database[database["status"] == "ok"].groupby("config")["mape"].median()
@@ -569,6 +621,15 @@ def config_stats(database: pd.DataFrame) -> pd.DataFrame:
             "length_min": length.groupby(database["config"]).min(),
             "length_max": length.groupby(database["config"]).max(),
             "noise": noise.fillna(NOISE_FLOOR).clip(lower=NOISE_FLOOR),
+            "batch_sizes": by_points["bb"].nunique(),
+            "bb_only": by_points["bb"].first(),
+            "lengths": (points["ii"].astype(str) + "," + points["oo"].astype(str))
+            .groupby(points["config"])
+            .nunique(),
+            "ii_only": by_points["ii"].first(),
+            "oo_only": by_points["oo"].first(),
+            "ratio_varies": ratio.nunique() > 1,
+            "ratio_only": ratio.first(),
         }
     )
 

@@ -203,12 +203,12 @@ def prediction_figure(
     return _layout(fig, title, BATCH, THPT)
 
 
-def confidence_gauge(confidence: float, title: str = "Confidence") -> go.Figure:
+def proximity_gauge(proximity: float, title: str = "Proximity to benchmarks") -> go.Figure:
     """A 0-1 gauge: red below 0.5 (far from anything benchmarked), green above 0.8."""
     fig = go.Figure(
         go.Indicator(
             mode="gauge+number",
-            value=float(confidence),
+            value=float(proximity),
             number={"valueformat": ".2f"},
             title={"text": title},
             gauge={

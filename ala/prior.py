@@ -81,7 +81,9 @@ class PriorLearner:
         coef = fit_latency(ii, oo, bb, thpt)
         log_r = np.log(thpt / prior_throughput(coef, ii, oo, bb))
         measured = np.unique(bb)
-        grid = np.unique(np.concatenate([measured, [2 * measured.max()]]))
+        # Anchored from batch 1 (the prior, not a fitted curve, decides below the measured
+        # range) to twice the largest measured batch.
+        grid = np.unique(np.concatenate([[1.0], measured, [2 * measured.max()]]))
         pair_codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([ii, oo]))
         pair_arr = np.array(list(pairs), float).reshape(-1, 2)
         residuals = np.empty((len(pair_arr), grid.size))

@@ -51,7 +51,8 @@ def standard_predictions(model: ThroughputModel, configs: Sequence[int]) -> pd.D
     interval = 0.9 if model.calibration_ is not None else None
     pred = model.predict(queries, interval=interval)
     keep = [*model.config_columns_, "ii", "oo", "bb", "thpt_pred", "source"]
-    keep += ["thpt_lo", "thpt_hi", "confidence"] if interval else []
+    keep += ["thpt_lo", "thpt_hi", "proximity"] if interval else []
+    keep += ["note"]
     return pred[keep].round(1)
 
 

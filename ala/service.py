@@ -27,7 +27,16 @@ if TYPE_CHECKING:
     from ala.model import ThroughputModel
 
 FloatArray = npt.NDArray[np.float64]
-ALL_METHODS = ("default", "paper", "linear", "xgboost", "random_forest", "gradient_boosting")
+ALL_METHODS = (
+    "default",
+    "paper",
+    "linear",
+    "xgboost",
+    "random_forest",
+    "gradient_boosting",
+    "linear_log",
+    "xgboost_log",
+)
 WIDTHS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
@@ -240,7 +249,9 @@ def predict_file(
 
     Adds ``thpt_pred`` and ``source``; with ``interval`` also ``thpt_lo, thpt_hi,
     confidence, nearest_distance``; with an annealing ``run`` file also Algorithm 8's
-    ``predicted_error`` and ``run_confidence`` of each configuration's training data.
+    ``predicted_error`` and ``confidence`` (Algorithm 8: the only "confidence" in ala) of
+    each configuration's training data. ``identified`` and ``note`` say where the data cannot
+    identify a prediction (a factor that never varied); those rows get no interval.
     """
     from ala.data import load_queries
     from ala.model import ThroughputModel
@@ -251,7 +262,8 @@ def predict_file(
     out = raw.copy()
     extra = ["thpt_pred", "source"]
     if interval is not None:
-        extra += ["thpt_lo", "thpt_hi", "confidence", "nearest_distance"]
+        extra += ["thpt_lo", "thpt_hi", "proximity", "nearest_distance"]
+    extra += ["identified", "note"]
     for col in extra:
         out[col] = pred[col].to_numpy()
     if run is not None:
@@ -261,5 +273,5 @@ def predict_file(
         ids = [model.config_id(k) for k in model.keys_of(canonical)]
         reports = trust_by_config(TrustModel(seed).fit(load_runs(run)), model, ids)
         out["predicted_error"] = [reports[i].predicted_error for i in ids]
-        out["run_confidence"] = [reports[i].confidence for i in ids]
+        out["confidence"] = [reports[i].confidence for i in ids]
     return out

@@ -20,7 +20,8 @@ class SizingResult:
     ``batch`` is the smallest batch size reaching the target on one replica, or the batch
     size of the highest predicted throughput when no batch size does (then several replicas
     are needed). Replicas and cost come as (pessimistic, expected, optimistic) using the
-    interval's lower bound, the prediction and the upper bound.
+    interval's lower bound, the prediction and the upper bound. Where the data cannot
+    identify the prediction (``note`` says why) there is no interval: the three are equal.
     """
 
     batch: float
@@ -29,6 +30,7 @@ class SizingResult:
     replicas: tuple[int, int, int]  # pessimistic, expected, optimistic
     cost_per_million: tuple[float, float, float] | None  # same order as replicas
     curve: pd.DataFrame  # bb, thpt_pred (and thpt_lo, thpt_hi if calibrated)
+    note: str = ""  # why the data cannot identify this answer ('' when it can)
 
 
 def size_deployment(
@@ -61,6 +63,9 @@ def size_deployment(
     pred = model.predict(queries, interval=interval if calibrated else None)
     if not calibrated:
         pred["thpt_lo"] = pred["thpt_hi"] = pred["thpt_pred"]
+    unidentified = pred["thpt_lo"].isna() | pred["thpt_hi"].isna()
+    pred.loc[unidentified, "thpt_lo"] = pred.loc[unidentified, "thpt_pred"]
+    pred.loc[unidentified, "thpt_hi"] = pred.loc[unidentified, "thpt_pred"]
     reaching = np.flatnonzero(pred["thpt_pred"].to_numpy() >= target_tps)
     k = int(reaching[0]) if reaching.size else int(np.argmax(pred["thpt_pred"].to_numpy()))
     lo, mid, hi = (float(pred[c].iloc[k]) for c in ("thpt_lo", "thpt_pred", "thpt_hi"))
@@ -82,4 +87,5 @@ def size_deployment(
         replicas=replicas,
         cost_per_million=cost,
         curve=pred[columns].reset_index(drop=True),
+        note=str(pred["note"].iloc[k]),
     )

@@ -218,7 +218,8 @@ class Workspace:
     def runs(self, dataset_id: int | None = None) -> pd.DataFrame:
         """Runs (optionally of one dataset) with status, steps and best error."""
         query = (
-            "SELECT r.id, r.dataset_id, r.config, r.status, r.message, r.created, "
+            "SELECT r.id, r.dataset_id, r.config, json_extract(r.settings, '$.method') AS method, "
+            "r.status, r.message, r.created, "
             "r.updated, COUNT(s.iteration) AS steps, MIN(s.best_error) AS best_error "
             "FROM runs r LEFT JOIN steps s ON s.run_id = r.id"
         )

@@ -19,7 +19,8 @@ data = state.benchmarks(dataset_id)
 config = config_picker(data.frame, data.config_columns, key="anneal")
 key = tuple(config[c] for c in data.config_columns)
 with st.form("anneal-settings"):
-    c1, c2, c3, c4, c5 = st.columns(5)
+    c0, c1, c2, c3, c4, c5 = st.columns(6)
+    method = c0.selectbox("Model in the chain", ["paper", "default"], help="paper: Algorithm 6")
     iterations = c1.number_input("Iterations", 10, 5000, 300, 10)
     temperature = c2.number_input("Initial temperature", 0.01, 100.0, 1.0)
     cooling = c3.number_input("Cooling rate", 0.5, 1.0, 0.97)
@@ -27,7 +28,9 @@ with st.form("anneal-settings"):
     seed = c5.number_input("Seed", 0, 10_000, 0)
     start = st.form_submit_button("Start run", type="primary")
 if start:
-    settings = AnnealSettings(int(iterations), float(temperature), float(cooling), int(moves))
+    settings = AnnealSettings(
+        int(iterations), float(temperature), float(cooling), int(moves), method=method
+    )
     try:
         st.session_state["run_id"] = state.start_anneal(dataset_id, key, settings, int(seed))
     except AlaError as exc:

@@ -41,7 +41,9 @@ with left:
         f"{row.thpt_pred:,.0f} tokens/s",
         help="tokens/s counting input and output tokens, as in the benchmarks",
     )
-    if has_interval:
+    if not row.identified:
+        st.warning(f"Not identified by the data: {row.note}. No interval is given.")
+    elif has_interval:
         st.write(f"**{level:.0%} interval:** {row.thpt_lo:,.0f} – {row.thpt_hi:,.0f} tokens/s")
     source = (
         "a benchmarked curve (this length was measured)"
@@ -56,7 +58,7 @@ with left:
     )
 with right:
     if has_interval:
-        st.plotly_chart(plots.confidence_gauge(row.confidence), width="stretch")
+        st.plotly_chart(plots.proximity_gauge(row.proximity), width="stretch")
         caption("1 on a benchmarked point; 0.5 one doubling away from the nearest one.")
     st.write("**Nearest benchmarked points**")
     st.dataframe(near[["ii", "oo", "bb", "thpt", "distance"]], hide_index=True, width="stretch")

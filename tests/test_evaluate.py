@@ -83,3 +83,10 @@ def test_default_beats_every_baseline_on_the_shared_dataset(shared_benchmarks):
         others = table[protocol].drop("default")
         assert ours < others.min(), (protocol, table[protocol].to_dict())
         assert ours < 0.8 * others.min(), "not a clear margin"
+
+
+def test_service_method_list_is_the_registry():
+    from ala.methods import METHOD_NAMES
+    from ala.service import ALL_METHODS
+
+    assert ALL_METHODS == METHOD_NAMES

@@ -46,7 +46,7 @@ def test_model_intervals_round_trip_and_require_calibration(synthetic, tmp_path)
     pred = model.predict(queries, interval=0.9)
     assert (pred["thpt_lo"] <= pred["thpt_pred"]).all()
     assert (pred["thpt_pred"] <= pred["thpt_hi"]).all()
-    assert (pred["confidence"] == 1.0).all(), "benchmarked points are at distance 0"
+    assert (pred["proximity"] == 1.0).all(), "benchmarked points are at distance 0"
     wider = model.predict(queries, interval=0.99)
     assert (wider["thpt_hi"] >= pred["thpt_hi"]).all()
     path = tmp_path / "m.json"

@@ -37,7 +37,7 @@ def test_prediction_figure_draws_the_interval_band():
 
 
 def test_gauge_and_anneal_and_scheduling_figures():
-    gauge = plots.confidence_gauge(0.7)
+    gauge = plots.proximity_gauge(0.7)
     assert gauge.data[0].value == 0.7
     assert gauge.data[0].gauge.axis.range == (0, 1)
     trace = pd.DataFrame(

@@ -191,7 +191,8 @@ def run_title(runs: pd.DataFrame, run_id: int) -> str:
     """A run's one-line title for the run picker."""
     row = runs[runs["id"] == run_id].iloc[0]
     best = f", best {float(row.best_error):.2f} %" if pd.notna(row.best_error) else ""
-    return f"#{run_id} · {row.config} · {row.status} · {row.steps} steps{best}"
+    method = f"{row.method} model" if isinstance(row.method, str) else "model not recorded"
+    return f"#{run_id} · {row.config} · {method} · {row.status} · {row.steps} steps{best}"
 
 
 def trust_report(run_id: int) -> Any:

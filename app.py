@@ -1,9 +1,15 @@
-"""ala dashboard: navigation only; each page lives in pages/."""
+"""ala dashboard: navigation only; each page lives in pages/.
+
+A page that fails shows one message, never a traceback: a user's mistake (an ``AlaError``)
+as itself, anything else as an unexpected error with its details in the server log.
+"""
 
 import streamlit as st
 
+from ala.ui.widgets import run_page
+
 st.set_page_config(page_title="ala · LLM throughput", page_icon=":material/speed:", layout="wide")
-st.navigation(
+page = st.navigation(
     {
         "Benchmarks": [
             st.Page("pages/data.py", title="Data", icon=":material/upload_file:", default=True),
@@ -19,4 +25,5 @@ st.navigation(
             st.Page("pages/report.py", title="Report", icon=":material/summarize:"),
         ],
     }
-).run()
+)
+run_page(page)

@@ -27,6 +27,7 @@ import pandas as pd
 
 from ala.configs import ConfigKey, config_keys, config_label
 from ala.errors import AlaError, DataError
+from ala.files import write_text
 from ala.model import ThroughputModel
 
 ErrorFn = Callable[[pd.DataFrame, pd.DataFrame], float]
@@ -328,7 +329,7 @@ def run_chains(
 def save_runs(runs: Sequence[AnnealRun], path: str | os.PathLike[str]) -> None:
     """Write annealing logs to one JSON file."""
     doc = {"format": RUN_FORMAT, "version": RUN_VERSION, "runs": [r.to_dict() for r in runs]}
-    Path(path).write_text(json.dumps(doc))
+    write_text(path, json.dumps(doc))
 
 
 def load_runs(path: str | os.PathLike[str]) -> list[AnnealRun]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from ala.data import load_benchmarks
 from ala.errors import AlaError
 from ala.evaluate import PAPER_PROTOCOLS, PROTOCOLS
+from ala.files import write_csv
 from ala.scheduling.policies import POLICIES
 from ala.service import ALL_METHODS
 
@@ -68,7 +69,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     model.save(args.output)
     print(f"{model.report().summary()}; saved to {args.output}", file=sys.stderr)
     if args.database:
-        model.database_.to_csv(args.database, index=False)
+        write_csv(args.database, model.database_)
         print(f"parameter database written to {args.database}", file=sys.stderr)
     return 0
 
@@ -85,10 +86,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.output:
-        out.to_csv(args.output, index=False)
+        write_csv(args.output, out)
         print(f"{len(out)} predictions written to {args.output}", file=sys.stderr)
     else:
-        out.to_csv(sys.stdout, index=False)
+        write_csv(sys.stdout, out)
     return 0
 
 
@@ -114,7 +115,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         print(result.format())
     if args.errors:
-        result.errors.to_csv(args.errors, index=False)
+        write_csv(args.errors, result.errors)
     return 0
 
 

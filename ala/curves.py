@@ -30,6 +30,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.optimize import least_squares
 
+from ala.errors import DataError
+
 Array = npt.NDArray[np.float64]
 
 B_MIN, B_MAX = 1e-5, 5.0
@@ -219,6 +221,12 @@ def diagnostics(bb: Array, y: Array, a: Array, b: Array, c: Array) -> dict[str, 
 CurveSolver = Callable[[pd.DataFrame, Array, Array], Array]
 
 
+# Curves are fitted together in padded (curves x points) arrays, times 96 trial values of b:
+# this caps that array before it is allocated (a few hundred MB per work array at the cap;
+# LLM-Inference-Bench needs 12,000).
+MAX_PADDED_POINTS = 500_000
+
+
 def build_database(
     frame: pd.DataFrame,
     config_columns: Sequence[str] = (),
@@ -248,6 +256,13 @@ def build_database(
         with a ``message`` saying why.
     """
     keys = [*config_columns, "ii", "oo"]
+    sizes = frame.groupby(keys, sort=False).size()
+    if len(sizes) and len(sizes) * int(sizes.max()) > MAX_PADDED_POINTS:
+        raise DataError(
+            f"{len(sizes):,} curves with up to {int(sizes.max()):,} points each are more than "
+            f"ala fits at once ({MAX_PADDED_POINTS:,} padded points): average repeated "
+            "measurements (the default), or split the file by configuration"
+        )
     groups, (bb, y) = pad_groups(frame[keys], frame, ["bb", "thpt"])
     valid = ~np.isnan(y)
     n_points = valid.sum(1)

@@ -37,6 +37,16 @@ from ala.tables import (
 )
 
 REQUIRED = ("ii", "oo", "bb", "thpt")
+# Plausible ranges; rows outside are dropped and reported (a token count above ten million or
+# a throughput above a trillion tokens/s is a unit or typing error, not a benchmark).
+PLAUSIBLE = {
+    "ii": (1e-3, 1e7),
+    "oo": (1e-3, 1e7),
+    "bb": (1e-3, 1e6),
+    "thpt": (1e-6, 1e12),
+}
+# Columns the loader itself adds; a file's own columns of these names are renamed.
+RESERVED = ("source_row", "n_repeats", "config")
 CONFIG_COLUMNS = ("acc", "acc_count", "back", "cpu", "cpu_count", "dev", "mode", "model", "prec")
 # A single column that holds both ii and oo (LLM-Inference-Bench's "Input Output Length").
 BOTH_LENGTHS = "ii=oo"
@@ -204,6 +214,7 @@ def load_benchmarks(
     raw = table.frame
     if raw.empty and not table.ragged:
         raise DataError(f"{name}: the file has a header but no data rows")
+    _check_ambiguous_columns(list(raw.columns), name)
     found = resolve_columns(list(raw.columns), ALIASES, columns)
     if BOTH_LENGTHS in found:
         for key in ("ii", "oo"):
@@ -237,13 +248,14 @@ def load_benchmarks(
             )
         out[col] = values
     for col in REQUIRED:
-        values, bad_rows = coerce_positive(raw[found[col]], col)
+        values, bad_rows = coerce_positive(raw[found[col]], col, bounds=PLAUSIBLE[col])
         out[col] = values.astype(float)
         problems += bad_rows
     used = set(found.values())
-    for col in raw.columns:
-        if col not in used and col not in chosen_config:
-            out[col] = raw[col]
+    extra = [c for c in raw.columns if c not in used and c not in chosen_config]
+    renamed = {c: f"file_{c}" for c in extra if normalise_name(c) in RESERVED or c in out}
+    if extra:  # one concat, not one insert per column: linear in the number of columns
+        out = pd.concat([out, raw[extra].rename(columns=renamed)], axis=1)
     out["source_row"] = raw.index.to_numpy()
 
     bad_row_numbers = sorted({r for p in problems for r in p.rows})
@@ -254,7 +266,10 @@ def load_benchmarks(
     if kept.empty:
         raise DataError(f"{name}: no usable rows: " + "; ".join(p.describe() for p in problems))
 
-    notes: list[str] = []
+    notes: list[str] = [
+        f"column '{old}' is a name ala uses itself; it is kept as '{new}'"
+        for old, new in renamed.items()
+    ]
     merged = 0
     if duplicates == "mean":
         kept, merged = _average_repeats(kept, list(chosen_config))
@@ -275,6 +290,19 @@ def load_benchmarks(
         notes=tuple(notes),
     )
     return Benchmarks(kept.reset_index(drop=True), report, tuple(chosen_config))
+
+
+def _check_ambiguous_columns(columns: Sequence[str], name: str) -> None:
+    """Refuse two columns that differ only in case or punctuation (e.g. thpt and THPT)."""
+    seen: dict[str, str] = {}
+    for col in columns:
+        key = normalise_name(col)
+        if key in seen:
+            raise DataError(
+                f"{name}: columns '{seen[key]}' and '{col}' differ only in case or punctuation, "
+                "so which one is meant is ambiguous; rename or remove one of them"
+            )
+        seen[key] = col
 
 
 def _choose_config_columns(
@@ -362,7 +390,7 @@ def load_queries(
     for col in config_columns:
         canonical[col] = canonical_text(raw[found[col]])
     for col in ("ii", "oo", "bb"):
-        values, bad = coerce_positive(raw[found[col]], col)
+        values, bad = coerce_positive(raw[found[col]], col, bounds=PLAUSIBLE[col])
         canonical[col] = values.astype(float)
         problems += bad
     if problems:

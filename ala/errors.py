@@ -24,3 +24,7 @@ class UnknownConfigurationError(AlaError, KeyError):
 
 class UnknownNameError(AlaError, ValueError):
     """A method, protocol or policy name that ``ala`` does not know."""
+
+
+class WorkspaceError(AlaError):
+    """The workspace database cannot be opened or written; the message names it and the fix."""

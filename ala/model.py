@@ -39,6 +39,7 @@ from ala.errors import (
     UnknownNameError,
 )
 from ala.evaluate import EvaluationResult, calibrate_intervals, interval_coverage
+from ala.files import write_text
 from ala.intervals import NOISE_FLOOR, IntervalCalibration, apply_interval, nearest_points
 from ala.prior import PRIOR_WEIGHT, PriorLearner
 from ala.results import CurvePrediction, FitReport
@@ -545,7 +546,7 @@ class ThroughputModel:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model to one JSON file."""
-        Path(path).write_text(json.dumps(self.to_dict()))
+        write_text(path, json.dumps(self.to_dict()))
 
     @classmethod
     def from_dict(cls, doc: Any, source: str = "<dict>") -> ThroughputModel:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ala.configs import ConfigKey
 from ala.data import Benchmarks, LoadReport
+from ala.files import write_text
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -116,7 +117,7 @@ def write_report(
 
     model = ThroughputModel.load(model_path)
     ids = [model.config_id(k) for k in configs] or None
-    Path(output).write_text(build_report(data, model, title, configs=ids), encoding="utf-8")
+    write_text(output, build_report(data, model, title, configs=ids))
 
 
 def _render(

@@ -265,7 +265,8 @@ def predict_file(
         extra += ["thpt_lo", "thpt_hi", "proximity", "nearest_distance"]
     extra += ["identified", "note"]
     for col in extra:
-        out[col] = pred[col].to_numpy()
+        # Never overwrite a column of the user's file: ours gets a prefix if the name is taken.
+        out[col if col not in raw.columns else f"ala_{col}"] = pred[col].to_numpy()
     if run is not None:
         from ala.annealing import load_runs
         from ala.trust import TrustModel, trust_by_config

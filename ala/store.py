@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from ala.annealing import AnnealRun, AnnealSettings, AnnealStep
-from ala.errors import AlaError
+from ala.errors import AlaError, WorkspaceError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (
@@ -53,14 +53,28 @@ def default_path() -> Path:
     return Path(os.environ.get("ALA_WORKSPACE", ".ala-workspace"))
 
 
-def _alive(pid: int) -> bool:
+def process_token(pid: int) -> str:
+    """``pid:start-time`` of a process (Linux ``/proc``), or ``pid:`` where that is unknown.
+
+    A PID alone is reused (in a container the app is often PID 1 after every restart); the
+    start time tells a reused PID from the process that owned a run.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return f"{pid}:{stat.rsplit(')', 1)[1].split()[19]}"
+    except (OSError, IndexError):
+        return f"{pid}:"
+
+
+def _alive(pid: int, token: str) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    known = token.partition(":")[2]
+    return not known or process_token(pid) == token
 
 
 class Workspace:
@@ -71,22 +85,58 @@ class Workspace:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise AlaError(f"cannot create the workspace folder {self.path}: {exc}") from None
+            raise WorkspaceError(
+                f"cannot create the workspace folder {self.path} ({exc.strerror or exc}); "
+                "set ALA_WORKSPACE to a writable folder"
+            ) from None
         self.db = self.path / "workspace.sqlite"
         with self._connect() as con:
             con.execute("PRAGMA journal_mode=WAL")
             con.executescript(SCHEMA)
+            # Workspaces made by earlier versions lack these columns.
+            columns = {row[1] for row in con.execute("PRAGMA table_info(runs)")}
+            if "owner_token" not in columns:
+                con.execute("ALTER TABLE runs ADD COLUMN owner_token TEXT NOT NULL DEFAULT ''")
+            columns = {row[1] for row in con.execute("PRAGMA table_info(datasets)")}
+            if "problem" not in columns:
+                con.execute("ALTER TABLE datasets ADD COLUMN problem TEXT NOT NULL DEFAULT ''")
         self.mark_interrupted()
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.db, timeout=30)
-        con.execute("PRAGMA foreign_keys=ON")
         try:
+            con = sqlite3.connect(self.db, timeout=30)
+        except sqlite3.Error as exc:
+            raise self._fault(exc) from None
+        try:
+            con.execute("PRAGMA foreign_keys=ON")
             with con:
                 yield con
+        except sqlite3.Error as exc:
+            raise self._fault(exc) from None
         finally:
             con.close()
+
+    def _fault(self, exc: sqlite3.Error) -> WorkspaceError:
+        """One clear message for a database that cannot be used, naming it and the remedy."""
+        text = str(exc).lower()
+        if "not a database" in text or "malformed" in text or "corrupt" in text:
+            advice = (
+                "the file is damaged: move it away (a new, empty workspace is then created) "
+                "or restore it from a backup"
+            )
+        elif "readonly" in text or "read-only" in text or "permission" in text:
+            advice = (
+                "it cannot be written: make the folder writable, or set ALA_WORKSPACE to a "
+                "writable folder"
+            )
+        elif "full" in text or "disk" in text:
+            advice = "the disk is full: free some space, then reload"
+        elif "locked" in text or "busy" in text:
+            advice = "another process holds it locked for too long: try again in a moment"
+        else:
+            advice = "see the error above; moving the file away starts a new workspace"
+        return WorkspaceError(f"workspace database {self.db}: {exc}; {advice}")
 
     # ------------------------------------------------------------------ datasets
     def add_dataset(
@@ -106,11 +156,16 @@ class Workspace:
             return int(cur.lastrowid or 0)
 
     def datasets(self) -> pd.DataFrame:
-        """Every stored dataset: id, name, rows, added (newest last)."""
+        """Every stored dataset: id, name, rows, added, problem ('' if usable; newest last)."""
         with self._connect() as con:
             return pd.read_sql_query(
-                "SELECT id, name, rows, created FROM datasets ORDER BY id", con
+                "SELECT id, name, rows, created, problem FROM datasets ORDER BY id", con
             )
+
+    def mark_unusable(self, dataset_id: int, problem: str) -> None:
+        """Record why a dataset cannot be fitted; it is then nobody's default dataset."""
+        with self._connect() as con:
+            con.execute("UPDATE datasets SET problem = ? WHERE id = ?", (problem, dataset_id))
 
     def dataset(self, dataset_id: int) -> tuple[str, bytes, dict[str, str]]:
         """A dataset's name, bytes and column mapping."""
@@ -153,13 +208,14 @@ class Workspace:
         with self._connect() as con:
             cur = con.execute(
                 "INSERT INTO runs (dataset_id, config, settings, universe, status, owner_pid, "
-                "created, updated) VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
+                "owner_token, created, updated) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
                 (
                     dataset_id,
                     config,
                     json.dumps(asdict(settings)),
                     json.dumps({c: universe[c].tolist() for c in universe.columns}),
                     os.getpid(),
+                    process_token(os.getpid()),
                     now,
                     now,
                 ),
@@ -169,7 +225,10 @@ class Workspace:
     def claim_run(self, run_id: int) -> None:
         """Make the calling process the run's owner (a worker process claims its run)."""
         with self._connect() as con:
-            con.execute("UPDATE runs SET owner_pid = ? WHERE id = ?", (os.getpid(), run_id))
+            con.execute(
+                "UPDATE runs SET owner_pid = ?, owner_token = ? WHERE id = ?",
+                (os.getpid(), process_token(os.getpid()), run_id),
+            )
 
     def add_step(self, run_id: int, step: AnnealStep) -> None:
         """Append one logged annealing step to a run."""
@@ -276,8 +335,10 @@ class Workspace:
     def mark_interrupted(self) -> int:
         """Mark runs whose owning process is gone as interrupted; returns how many."""
         with self._connect() as con:
-            rows = con.execute("SELECT id, owner_pid FROM runs WHERE status = 'running'").fetchall()
-            dead = [(time.time(), rid) for rid, pid in rows if not _alive(int(pid))]
+            rows = con.execute(
+                "SELECT id, owner_pid, owner_token FROM runs WHERE status = 'running'"
+            ).fetchall()
+            dead = [(time.time(), rid) for rid, pid, token in rows if not _alive(int(pid), token)]
             con.executemany(
                 "UPDATE runs SET status = 'interrupted', message = 'the app stopped "
                 "while this run was going', updated = ? WHERE id = ?",

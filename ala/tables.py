@@ -209,9 +209,17 @@ def resolve_columns(
 
 
 def coerce_positive(
-    raw: pd.Series, column: str, *, allow_zero: bool = False
+    raw: pd.Series,
+    column: str,
+    *,
+    allow_zero: bool = False,
+    bounds: tuple[float, float] | None = None,
 ) -> tuple[pd.Series, list[DroppedRows]]:
-    """Parse a text column as finite positive numbers; return the values and the bad rows."""
+    """Parse a text column as finite positive numbers; return the values and the bad rows.
+
+    ``bounds`` (low, high) drops values outside a plausible range too: a value near 1e308 or
+    a denormal such as 5e-324 is finite, but overflows or underflows downstream arithmetic.
+    """
     text = raw.astype(str).str.strip()
     values = pd.to_numeric(
         text.str.replace(",", "", regex=False).str.replace("_", "", regex=False), errors="coerce"
@@ -224,11 +232,19 @@ def coerce_positive(
     vals = values.fillna(1).to_numpy(dtype=float)
     bad_sign = ((vals < 0) if allow_zero else (vals <= 0)) & ~nonfinite
     limit = "negative" if allow_zero else "zero or negative"
+    implausible = np.zeros(len(vals), bool)
+    if bounds is not None:
+        low, high = bounds
+        implausible = ~bad_sign & ~nonfinite & ((vals > high) | ((vals < low) & (vals != 0)))
     for mask, reason in (
         (missing, "missing value"),
         (nonnum, "non-numeric value"),
         (nonfinite, "infinite value"),
         (bad_sign, f"{limit} value"),
+        (
+            implausible,
+            f"implausible value (outside {bounds[0]:g} to {bounds[1]:g})" if bounds else "",
+        ),
     ):
         if mask.any():
             problems.append(DroppedRows(reason, column, tuple(int(r) for r in row_no[mask])))

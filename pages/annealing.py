@@ -6,16 +6,14 @@ from ala import plots
 from ala.annealing import AnnealSettings
 from ala.errors import AlaError
 from ala.ui import state
-from ala.ui.widgets import caption, config_picker
+from ala.ui.widgets import caption, config_picker, plain
 
 ANNEAL_CAPTION = (
     "dots: error of each proposed subset; orange: the accepted chain; green: the best so far; "
     "dotted: temperature (right axis). Worse subsets are accepted less often as it falls."
 )
-st.title("Simulated annealing over training subsets")
-ws = state.workspace()
-dataset_id = state.current_dataset_id()
-data = state.benchmarks(dataset_id)
+page = state.open_page("Simulated annealing over training subsets", fit=False)
+ws, dataset_id, data = state.workspace(), page.dataset_id, page.data
 config = config_picker(data.frame, data.config_columns, key="anneal")
 key = tuple(config[c] for c in data.config_columns)
 with st.form("anneal-settings"):
@@ -67,11 +65,11 @@ running = ws.run_status(run_id) == "running"
 st.fragment(live_trace, run_every=1.0 if running else None)()
 if not running:
     run_config = runs.loc[runs["id"] == run_id, "config"].iloc[0]
-    if st.button(f"Train the error predictor from run #{run_id} ({run_config})"):
+    if st.button(f"Train the error predictor from run #{run_id} ({plain(run_config)})"):
         try:
             report = state.trust_report(run_id)
             st.success(
-                f"Predicted error for {run_config}: {report.predicted_error:.2f} % (median "
+                f"Predicted error for {plain(run_config)}: {report.predicted_error:.2f} % (median "
                 f"APE); confidence {report.confidence:.3f} (Algorithm 8)."
             )
         except AlaError as exc:

@@ -8,8 +8,7 @@ from ala.service import ALL_METHODS
 from ala.ui import state
 from ala.ui.widgets import caption
 
-st.title("Compare methods")
-dataset_id = state.current_dataset_id()
+dataset_id = state.open_page("Compare methods", fit=False).dataset_id
 methods = st.multiselect(
     "Methods", ALL_METHODS, default=["default", "paper", "xgboost"], key="cmp-methods"
 )

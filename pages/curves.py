@@ -3,12 +3,13 @@
 import streamlit as st
 
 from ala import plots
+from ala.files import csv_bytes
 from ala.ui import state, views
 from ala.ui.widgets import caption, config_multiselect
 
-st.title("Throughput curves")
-dataset_id = state.current_dataset_id()
-model = state.model(dataset_id)
+page = state.open_page("Throughput curves")
+model = page.model
+assert model is not None
 configs = config_multiselect(
     model, "Configurations (pick several to compare hardware or frameworks)", "curve-configs"
 )
@@ -46,7 +47,7 @@ with right:
     )
 st.download_button(
     "Download the parameter table (CSV)",
-    model.database_.to_csv(index=False).encode(),
+    csv_bytes(model.database_),
     "parameters.csv",
     "text/csv",
 )

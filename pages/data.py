@@ -4,13 +4,14 @@ import streamlit as st
 
 from ala.data import ALIASES, REQUIRED, config_summary
 from ala.ui import state
+from ala.ui.widgets import plain
 
 st.title("Benchmark data")
 st.caption(
     "Upload benchmark CSVs (ii, oo, bb, throughput + configuration columns) or work on "
     "the bundled LLM-Inference-Bench sample (BSD-3-Clause, Argonne)."
 )
-ws = state.workspace()
+ws = state.workspace_or_stop()
 
 uploads = st.file_uploader(
     "Drop benchmark CSV files here",
@@ -23,9 +24,9 @@ for upload in uploads or []:
     mapping = st.session_state.get(f"map-{upload.name}")
     outcome = state.ingest(upload.name, content, mapping)
     if outcome.error:
-        st.error(outcome.error, icon=":material/error:")
+        st.error(plain(outcome.error), icon=":material/error:")
         if outcome.columns:
-            with st.expander(f"Map the columns of {upload.name}", expanded=True):
+            with st.expander(f"Map the columns of {plain(upload.name)}", expanded=True):
                 picks = {
                     c: st.selectbox(c, ["—", *outcome.columns], key=f"pick-{upload.name}-{c}")
                     for c in REQUIRED
@@ -38,18 +39,19 @@ for upload in uploads or []:
         continue
     state.select_dataset(outcome.dataset_id)
     st.success(
-        f"{upload.name}: {outcome.data.report.rows_kept:,} rows kept, "
+        f"{plain(upload.name)}: {outcome.data.report.rows_kept:,} rows kept, "
         f"{outcome.data.report.rows_dropped:,} dropped; saved to the workspace."
     )
 
 datasets = ws.datasets()
 names = dict(zip(datasets["id"], datasets["name"], strict=True))
+unusable = dict(zip(datasets["id"], datasets["problem"] != "", strict=True))
 current = state.current_dataset_id()
 chosen = st.selectbox(
     "Dataset to work on",
     list(names),
     index=list(names).index(current),
-    format_func=lambda i: f"{names[i]} (#{i})",
+    format_func=lambda i: f"{names[i]} (#{i})" + (" · cannot be fitted" if unusable[i] else ""),
 )
 state.select_dataset(chosen)
 data = state.benchmarks(chosen)

@@ -5,11 +5,10 @@ import streamlit as st
 from ala import plots
 from ala.errors import AlaError
 from ala.ui import state
-from ala.ui.widgets import caption, config_picker, sizing_metrics
+from ala.ui.widgets import caption, config_picker, plain, sizing_metrics
 
-st.title("What-if prediction")
-dataset_id = state.current_dataset_id()
-data = state.benchmarks(dataset_id)
+page = state.open_page("What-if prediction")
+dataset_id, data = page.dataset_id, page.data
 config = config_picker(data.frame, data.config_columns, key="predict")
 c1, c2, c3, c4 = st.columns(4)
 ii = c1.number_input("Input tokens (ii)", min_value=1, value=512, step=64, key="p-ii")
@@ -29,7 +28,7 @@ try:
         dataset_id, key, float(ii), float(oo), float(bb), level, target, price or None
     )
 except AlaError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 curve = prediction.frame
 row = prediction.at(bb)

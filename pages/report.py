@@ -3,14 +3,14 @@
 import pandas as pd
 import streamlit as st
 
+from ala.files import csv_bytes
 from ala.report import build_report
 from ala.ui import state
 from ala.ui.widgets import config_multiselect
 
-st.title("Report")
-dataset_id = state.current_dataset_id()
-data = state.benchmarks(dataset_id)
-model = state.model(dataset_id)
+page = state.open_page("Report")
+data, model = page.data, page.model
+assert model is not None
 configs = config_multiselect(model, "Configurations to show", "rep-cfg", default=2)
 title = st.text_input("Title", "LLM inference throughput: predictions and how far to trust them")
 predictions = pd.DataFrame(st.session_state.get("predictions", []))
@@ -28,13 +28,13 @@ st.download_button(
 )
 st.download_button(
     "Download parameter table (CSV)",
-    model.database_.to_csv(index=False).encode(),
+    csv_bytes(model.database_),
     "parameters.csv",
     "text/csv",
 )
 st.download_button(
     "Download predictions (CSV)",
-    predictions.to_csv(index=False).encode(),
+    csv_bytes(predictions),
     "predictions.csv",
     "text/csv",
     disabled=predictions.empty,

@@ -6,7 +6,7 @@ from ala import plots
 from ala.errors import AlaError
 from ala.scheduling.policies import POLICIES
 from ala.ui import state
-from ala.ui.widgets import caption
+from ala.ui.widgets import caption, plain
 
 st.title("Scheduling under output-length uncertainty")
 st.caption(
@@ -46,7 +46,7 @@ try:
         trace_name, content, int(memory), float(width), int(limit), all_at_zero, tuple(policies)
     )
 except (AlaError, ValueError) as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 st.dataframe(result.summary, width="stretch")
 st.plotly_chart(plots.latency_bars(result.summary), width="stretch")

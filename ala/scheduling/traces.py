@@ -106,18 +106,27 @@ def load_trace(
     arrival_text = raw[found["arrival"]].astype(str).str.strip()
     seconds = pd.to_numeric(arrival_text, errors="coerce")
     if seconds.isna().mean() > 0.5:
-        stamps = pd.to_datetime(arrival_text, errors="coerce", format="mixed")
-        seconds = (stamps - stamps.min()).dt.total_seconds()
+        # utc=True: stamps with different UTC offsets (or none) become one timeline.
+        try:
+            stamps = pd.to_datetime(arrival_text, errors="coerce", format="mixed", utc=True)
+            seconds = (stamps - stamps.min()).dt.total_seconds()
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise DataError(
+                f"{name}: column '{found['arrival']}' holds arrival times that cannot be read "
+                f"as seconds or timestamps ({exc})"
+            ) from None
     bad = seconds.isna().to_numpy()
     if bad.any():
         problems.append(DroppedRows("unreadable time", "arrival", tuple(raw.index[bad])))
     values = {}
     for col in ("prompt", "output"):
-        values[col], issues = coerce_positive(raw[found[col]], col, allow_zero=col == "prompt")
+        values[col], issues = coerce_positive(
+            raw[found[col]], col, allow_zero=col == "prompt", bounds=(1e-9, 1e7)
+        )
         problems += issues
     for col in ("lower", "upper"):
         if col in found:
-            values[col], issues = coerce_positive(raw[found[col]], col)
+            values[col], issues = coerce_positive(raw[found[col]], col, bounds=(1e-9, 1e7))
             problems += issues
     drop = raw.index.isin(sorted({r for p in problems for r in p.rows}))
     if drop.all():

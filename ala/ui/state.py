@@ -42,14 +42,18 @@ def current_dataset_id() -> int:
     Kept in the URL (``?dataset=N``) so a reload or a shared link keeps it; otherwise the
     most recently added dataset.
     """
-    ids = [int(i) for i in workspace().datasets()["id"]]
+    datasets = workspace().datasets()
+    ids = [int(i) for i in datasets["id"]]
+    usable = [int(i) for i in datasets.loc[datasets["problem"] == "", "id"]] or ids[:1]
     chosen = st.session_state.get("dataset_id")
     if chosen not in ids:
         try:
             chosen = int(st.query_params.get("dataset", ""))
         except ValueError:
             chosen = None
-    dataset_id = int(chosen) if chosen in ids else ids[-1]
+    # An explicit choice (this session, or a shared link) is kept; the default never falls
+    # on a dataset that could not be fitted.
+    dataset_id = int(chosen) if chosen in ids else usable[-1]
     select_dataset(dataset_id)
     return dataset_id
 
@@ -80,9 +84,14 @@ def model(dataset_id: int, method: str = "default") -> ThroughputModel:
             pass  # written by another version of ala: fit again and replace it
     data = benchmarks(dataset_id)
     try:
-        fitted = ThroughputModel(method).fit(data, calibrate=True)
-    except AlaError:  # too little data for held-out residuals: predictions without intervals
-        fitted = ThroughputModel(method).fit(data)
+        try:
+            fitted = ThroughputModel(method).fit(data, calibrate=True)
+        except AlaError:  # too little data for held-out residuals: no intervals
+            fitted = ThroughputModel(method).fit(data)
+    except (AlaError, ArithmeticError, ValueError) as exc:
+        problem = f"{data.report.source} cannot be fitted: {exc}"
+        ws.mark_unusable(dataset_id, problem)
+        raise AlaError(f"{problem}. Choose another dataset on the Data page.") from None
     ws.save_model(dataset_id, method, fitted.to_dict())
     return fitted
 
@@ -275,3 +284,46 @@ def start_anneal(dataset_id: int, key: ConfigKey, settings: AnnealSettings, seed
     return jobs.start_run(
         workspace(), dataset_id, config_label(key), universe, replace(settings, seed=seed)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PageContext:
+    """What every page starts from: the session's dataset, its benchmarks and fitted model."""
+
+    dataset_id: int
+    data: Benchmarks
+    model: ThroughputModel | None
+
+
+def open_page(title: str, fit: bool = True) -> PageContext:
+    """Draw the title and restore the shared context; a failure is one message, then stop.
+
+    Parameters
+    ----------
+    title
+        The page title.
+    fit
+        Also load (or fit) the dataset's model.
+    """
+    from ala.ui.widgets import plain
+
+    st.title(title)
+    try:
+        dataset_id = current_dataset_id()
+        data = benchmarks(dataset_id)
+        fitted = model(dataset_id) if fit else None
+    except AlaError as exc:
+        st.error(plain(exc), icon=":material/error:")
+        st.stop()
+    return PageContext(dataset_id, data, fitted)
+
+
+def workspace_or_stop() -> Workspace:
+    """The workspace, or one message naming its database and the fix, then stop the page."""
+    from ala.ui.widgets import plain
+
+    try:
+        return workspace()
+    except AlaError as exc:
+        st.error(plain(exc), icon=":material/error:")
+        st.stop()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from ala.errors import AlaError
 from ala.model import ThroughputModel
 from ala.sizing import SizingResult
 
@@ -30,7 +34,7 @@ def config_picker(frame: pd.DataFrame, columns: Sequence[str], key: str) -> dict
     cells = st.columns(max(len(columns), 1))
     for cell, col in zip(cells, columns, strict=False):
         options = sorted(rows[col].astype(str).unique(), key=_natural)
-        value = cell.selectbox(LABELS.get(col, col), options, key=f"{key}-{col}")
+        value = cell.selectbox(plain(LABELS.get(col, col)), options, key=f"{key}-{col}")
         chosen[col] = str(value)
         rows = rows[rows[col].astype(str) == str(value)]
     return chosen
@@ -53,6 +57,19 @@ def _natural(text: str) -> tuple[int, float | str]:
         return (0, float(text))
     except ValueError:
         return (1, text.lower())
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+
+
+def plain(text: object) -> str:
+    """``text`` with every markdown character escaped, so Streamlit shows it as typed.
+
+    Anything that comes from a user's file (names, column names, configuration values, error
+    messages quoting them) goes through here before a markdown-rendering element: an image
+    link in a file name must not make every browser fetch the attacker's URL.
+    """
+    return _MARKDOWN.sub(r"\\\1", str(text)).replace("\n", "  \n")
 
 
 def caption(text: str) -> None:
@@ -82,3 +99,18 @@ def sizing_metrics(size: SizingResult) -> None:
     if size.cost_per_million:
         k3.metric("Cost per million tokens", f"{size.cost_per_million[1]:,.3f}")
         k3.caption(f"range {size.cost_per_million[2]:,.3f} – {size.cost_per_million[0]:,.3f}")
+
+
+def run_page(page: Any) -> None:
+    """Run a page; an error becomes one message on the page, never a traceback."""
+    try:
+        page.run()
+    except AlaError as exc:
+        st.error(plain(exc), icon=":material/error:")
+    except Exception:  # noqa: BLE001 - the last line of defence before a user's screen
+        logging.getLogger("ala").exception("unexpected error on page %s", page.title)
+        st.error(
+            "Unexpected error: this is a bug in ala, not in your data. The details are in "
+            "the server log; please report them.",
+            icon=":material/bug_report:",
+        )

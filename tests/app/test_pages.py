@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -22,15 +23,24 @@ PAGES = [
 @pytest.fixture
 def app(tmp_path, monkeypatch):
     monkeypatch.setenv("ALA_WORKSPACE", str(tmp_path / "ws"))
-    from ala.ui import state
 
-    state.workspace.clear()  # a fresh workspace per test
+    import streamlit as st
+
+    st.cache_data.clear()  # a fresh workspace per test, and nothing cached from another
+    st.cache_resource.clear()
     at = AppTest.from_file(APP, default_timeout=180)
     return at.run()
 
 
+def text(element: object) -> str:
+    """An element's text as the user reads it (markdown escapes removed)."""
+    return re.sub(r"\\(.)", r"\1", str(element.value))
+
+
 def no_errors(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
+    unexpected = [e.value for e in at.error if "Unexpected error" in e.value]
+    assert not unexpected, "run_page caught an exception: see the log"
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -51,7 +61,7 @@ def test_good_upload_is_saved_and_selected(app):
     csv = b"gpu,ii,oo,bb,thpt\nX,128,128,1,100\nX,128,128,16,900\nX,128,128,32,1400\nX,oops,1,1,1\n"
     app.file_uploader[0].set_value(("mine.csv", csv, "text/csv")).run()
     no_errors(app)
-    assert any("mine.csv: 3 rows kept, 1 dropped" in s.value for s in app.success)
+    assert any("mine.csv: 3 rows kept, 1 dropped" in text(s) for s in app.success)
     kept = next(m for m in app.metric if m.label == "Rows kept")
     assert kept.value == "3"
 
@@ -71,7 +81,7 @@ def test_bad_upload_shows_a_message_and_changes_nothing(app, content, message):
     before = state.workspace().datasets()
     app.file_uploader[0].set_value(("bad.csv", content, "text/csv")).run()
     no_errors(app)
-    assert any(message in e.value for e in app.error), [e.value for e in app.error]
+    assert any(message in text(e) for e in app.error), [e.value for e in app.error]
     assert state.workspace().datasets().equals(before)
 
 
@@ -83,7 +93,7 @@ def test_unrecognised_columns_can_be_mapped(app):
         app.selectbox(key=f"pick-odd.csv-{canonical}").set_value(column)
     app.button(key="apply-odd.csv").click().run()
     no_errors(app)
-    assert any("odd.csv: 3 rows kept" in s.value for s in app.success)
+    assert any("odd.csv: 3 rows kept" in text(s) for s in app.success)
 
 
 def test_whatif_change_updates_the_prediction(app):
@@ -140,3 +150,54 @@ def test_a_model_saved_by_an_older_version_is_refitted_not_shown_as_an_error(app
     at = app.switch_page("pages/predict.py").run()
     no_errors(at)
     assert ws.load_model(dataset_id, "default")["version"] == 2
+
+
+def test_markdown_in_a_file_name_is_shown_as_text(app):
+    """A file name carrying an image link must not make browsers fetch the attacker's URL."""
+    name = "![p](http://127.0.0.1:9/name.png).csv"
+    csv = b"acc,ii,oo,bb,thpt\n![x](http://127.0.0.1:9/v.png),128,128,1,100\nb,128,128,8,700\n"
+    app.file_uploader[0].set_value((name, csv, "text/csv")).run()
+    no_errors(app)
+    shown = [e.value for e in app.success]
+    assert shown, "the upload was accepted"
+    assert "\\!\\[p\\]\\(http" in shown[0]
+    assert "![p](" not in shown[0], "no unescaped image link reaches the markdown renderer"
+
+
+def test_a_dataset_that_cannot_be_fitted_is_nobodys_default(app, monkeypatch):
+    from ala.model import ThroughputModel
+    from ala.ui import state
+
+    real_fit = ThroughputModel.fit
+
+    def fit(self, data, calibrate=False):
+        if getattr(getattr(data, "report", None), "source", "") == "toxic.csv":
+            raise ArithmeticError("overflow in the fitter")
+        return real_fit(self, data, calibrate)
+
+    monkeypatch.setattr(ThroughputModel, "fit", fit)
+    app.file_uploader[0].set_value(
+        ("toxic.csv", b"acc,ii,oo,bb,thpt\na,1,1,1,5\n", "text/csv")
+    ).run()
+    at = app.switch_page("pages/curves.py").run()
+    no_errors(at)
+    assert any("toxic.csv cannot be fitted" in text(e) for e in at.error)
+    fresh = AppTest.from_file(APP, default_timeout=180).run()
+    fresh = fresh.switch_page("pages/curves.py").run()
+    no_errors(fresh)
+    assert not fresh.error, "a new session opens a usable dataset"
+    problems = state.workspace().datasets().set_index("name")["problem"]
+    assert problems["toxic.csv"].startswith("toxic.csv cannot be fitted")
+
+
+def test_a_damaged_workspace_shows_one_message_with_its_path(tmp_path, monkeypatch):
+    from ala.ui import state
+
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "workspace.sqlite").write_bytes(b"garbage" * 500)
+    monkeypatch.setenv("ALA_WORKSPACE", str(folder))
+    state.workspace.clear()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert any("workspace.sqlite" in text(e) and "damaged" in text(e) for e in at.error)

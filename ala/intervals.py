@@ -24,7 +24,15 @@ import pandas as pd
 from ala.errors import AlaError
 
 Array = npt.NDArray[np.float64]
-SITUATIONS = ("database_within", "database_beyond", "learned_inner", "learned_outer")
+# Mondrian groups: a benchmarked length within / above / below its measured batch sizes, an
+# unseen length inside / outside the benchmarked lengths.
+SITUATIONS = (
+    "database_within",
+    "database_beyond",
+    "database_below",
+    "learned_inner",
+    "learned_outer",
+)
 MIN_SCORES = 50
 NOISE_FLOOR = 0.5  # percent
 MAX_STORED_SCORES = 5000

@@ -507,13 +507,14 @@ class ThroughputModel:
         inner = (q_len >= cfg.map(stats["length_min"]).to_numpy(float) - 1e-9) & (
             q_len <= cfg.map(stats["length_max"]).to_numpy(float) + 1e-9
         )
-        within = (bb >= params["bb_min"].to_numpy(float) - 1e-9) & (
-            bb <= params["bb_max"].to_numpy(float) + 1e-9
-        )
+        below = bb < params["bb_min"].to_numpy(float) - 1e-9
+        above = bb > params["bb_max"].to_numpy(float) + 1e-9
         database = params["source"].to_numpy() == "database"
         return np.where(
             database,
-            np.where(within, "database_within", "database_beyond"),
+            np.where(
+                below, "database_below", np.where(above, "database_beyond", "database_within")
+            ),
             np.where(inner, "learned_inner", "learned_outer"),
         )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -321,7 +322,10 @@ def run_chains(
         docs = [_run_chain(s) for s in specs]
     else:
         workers = min(len(specs), processes or os.cpu_count() or 1)
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # "spawn": a forked child of a process that already ran XGBoost's OpenMP threads can
+        # deadlock; fresh interpreters cannot.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             docs = list(pool.map(_run_chain, specs))
     return [AnnealRun.from_dict(d) for d in docs]
 

@@ -117,20 +117,19 @@ def protocol_folds(
         else:
             yield "shortest", r == 0
             yield "longest", r == n - 1
-    elif protocol == "max_batch":
+    elif protocol in ("max_batch", "min_batch"):
         bb = pd.Series(frame["bb"].to_numpy(float))
         by = bb.groupby(labels)
         enough = by.transform("nunique").to_numpy() >= 3
-        yield "largest", enough & (bb.to_numpy() == by.transform("max").to_numpy())
+        edge = by.transform("max" if protocol == "max_batch" else "min").to_numpy()
+        yield (
+            ("largest" if protocol == "max_batch" else "smallest"),
+            enough & (bb.to_numpy() == edge),
+        )
     elif protocol == "kfold":
         fold = np.random.default_rng(seed).permutation(len(frame)) % k
         for f in range(k):
             yield f"fold{f}", fold == f
-    elif protocol == "min_batch":
-        bb = pd.Series(frame["bb"].to_numpy(float))
-        by = bb.groupby(labels)
-        enough = by.transform("nunique").to_numpy() >= 3
-        yield "smallest", enough & (bb.to_numpy() == by.transform("min").to_numpy())
     elif protocol == "off_diagonal":
         diagonal = frame["ii"].to_numpy(float) == frame["oo"].to_numpy(float)
         lengths = pd.Series(np.where(diagonal, frame["ii"].to_numpy(float), np.nan))

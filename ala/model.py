@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -41,6 +42,7 @@ from ala.errors import (
 from ala.evaluate import EvaluationResult, calibrate_intervals, interval_coverage
 from ala.files import write_text
 from ala.intervals import NOISE_FLOOR, IntervalCalibration, apply_interval, nearest_points
+from ala.modelfile import canonical_booster, field, numbers, require, table
 from ala.prior import PRIOR_WEIGHT, PriorLearner
 from ala.results import CurvePrediction, FitReport
 
@@ -54,6 +56,17 @@ FORMAT_VERSION = 2
 METHODS = ("default", "paper")
 PARAMS = ("a", "b", "c")
 POINT_COLUMNS = ("ii", "oo", "bb", "thpt")
+DATABASE_COLUMNS = ("config", "ii", "oo", "a", "b", "c", "bb_min", "bb_max", "mape", "status")
+# What a saved curve may hold (a fitted b lies in [1e-5, 5]; tokens/s below a trillion).
+PARAMETER_RANGES = (
+    ("a", 0.0, 1e13),
+    ("b", 0.0, 1e3),
+    ("c", 0.0, 1e13),
+    ("ii", 1e-3, 1e7),
+    ("oo", 1e-3, 1e7),
+    ("bb_min", 1e-3, 1e6),
+    ("bb_max", 1e-3, 1e6),
+)
 
 
 def param_features(ii: npt.ArrayLike, oo: npt.ArrayLike) -> Array:
@@ -97,11 +110,17 @@ class PaperLearner:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PaperLearner:
-        """Rebuild from :meth:`to_dict`'s document (never unpickles)."""
+        """Rebuild from :meth:`to_dict`'s document (never unpickles).
+
+        The booster is validated and rebuilt by :func:`ala.modelfile.canonical_booster`
+        first: XGBoost's native loader never sees a document as it was found.
+        """
         import xgboost as xgb
 
+        document = canonical_booster(data.get("xgboost"), "learner.xgboost")
+        document["version"] = [int(p) for p in re.findall(r"\d+", xgb.__version__)[:3]]
         booster = xgb.Booster()
-        booster.load_model(bytearray(json.dumps(data["xgboost"]).encode()))
+        booster.load_model(bytearray(json.dumps(document).encode()))
         return cls(booster)
 
 
@@ -565,27 +584,81 @@ class ThroughputModel:
         from xgboost.core import XGBoostError
 
         try:
-            model = cls(
-                method=doc["method"], config_columns=doc["config_columns"], **doc["settings"]
-            )
-            model.config_columns_ = tuple(doc["config_columns"])
-            model.column_map_ = dict(doc["column_map"])
-            model.database_ = pd.DataFrame(doc["database"])
-            model.points_ = pd.DataFrame(doc["points"])
-            model.config_stats_ = config_stats(model.database_, model.points_)
-            model.calibration_ = (
-                None
-                if doc.get("calibration") is None
-                else IntervalCalibration.from_dict(doc["calibration"])
-            )
-            model.accuracy_ = None if doc.get("accuracy") is None else pd.DataFrame(doc["accuracy"])
-            learner_cls = PaperLearner if model.method == "paper" else PriorLearner
-            model.configs_ = [tuple(str(v) for v in c["values"]) for c in doc["configs"]]
-            model.learners_ = [learner_cls.from_dict(c["learner"]) for c in doc["configs"]]
-        except (KeyError, TypeError, ValueError, XGBoostError) as exc:
+            return cls._from_valid_dict(doc, source)
+        except ModelFileError as exc:
+            raise ModelFileError(f"{source}: damaged model file: {exc}") from None
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError, XGBoostError) as exc:
             raise ModelFileError(
-                f"{source}: damaged model file ({type(exc).__name__}: {exc})"
+                f"{source}: damaged model file ({type(exc).__name__}: {str(exc)[:200]})"
             ) from None
+
+    @classmethod
+    def _from_valid_dict(cls, doc: dict[str, Any], source: str) -> ThroughputModel:
+        """Validate every field (see :mod:`ala.modelfile`), then rebuild the model."""
+        method = field(doc, "method", str, "method")
+        require(method in METHODS, "method", f"expected one of {METHODS}")
+        settings = field(doc, "settings", dict, "settings")
+        seed = field(settings, "seed", int, "settings")
+        n_estimators = field(settings, "n_estimators", int, "settings")
+        columns = field(doc, "config_columns", list, "config_columns")
+        require(all(isinstance(c, str) for c in columns), "config_columns", "expected text")
+        column_map = field(doc, "column_map", dict, "column_map")
+        require(all(isinstance(v, str) for v in column_map.values()), "column_map", "expected text")
+        configs = field(doc, "configs", list, "configs")
+        require(0 < len(configs) <= 1_000_000, "configs", "expected at least one configuration")
+        keys = []
+        for i, entry in enumerate(configs):
+            values = field(entry, "values", list, f"configs[{i}]")
+            require(
+                len(values) == len(columns) and all(isinstance(v, str) for v in values),
+                f"configs[{i}].values",
+                f"expected {len(columns)} text values",
+            )
+            keys.append(tuple(values))
+        require(len(set(keys)) == len(keys), "configs", "a configuration appears twice")
+        table(doc.get("database"), "database", DATABASE_COLUMNS, text=("status", "message"))
+        table(doc.get("points"), "points", ("config", *POINT_COLUMNS))
+        for name in ("database", "points"):
+            ids = doc[name]["config"]
+            require(
+                all(isinstance(c, int) and 0 <= c < len(keys) for c in ids),
+                f"{name}.config",
+                "expected configuration ids",
+            )
+        model = cls(method, list(columns), seed, n_estimators)
+        model.config_columns_ = tuple(columns)
+        model.column_map_ = dict(column_map)
+        model.database_ = pd.DataFrame(doc["database"])
+        model.points_ = pd.DataFrame(doc["points"])
+        points = model.points_[list(POINT_COLUMNS)].to_numpy(float)
+        require(
+            bool(np.all((points > 0) & (points <= 1e12))), "points", "expected plausible values"
+        )
+        for name, low, high in PARAMETER_RANGES:
+            values = model.database_[name].to_numpy(float)
+            require(
+                bool(np.all((values >= low) & (values <= high))),
+                f"database.{name}",
+                f"expected finite values in [{low:g}, {high:g}]",
+            )
+        model.config_stats_ = config_stats(model.database_, model.points_)
+        calibration = doc.get("calibration")
+        model.calibration_ = None
+        if calibration is not None:
+            require(isinstance(calibration, dict), "calibration", "expected an object")
+            scores = {str(k): numbers(v, f"calibration.{k}") for k, v in calibration.items()}
+            model.calibration_ = IntervalCalibration.from_dict(scores)
+        accuracy = doc.get("accuracy")
+        model.accuracy_ = None
+        if accuracy is not None:
+            require(isinstance(accuracy, dict), "accuracy", "expected an object")
+            model.accuracy_ = pd.DataFrame(accuracy)
+        learner_cls = PaperLearner if method == "paper" else PriorLearner
+        model.configs_ = keys
+        model.learners_ = [
+            learner_cls.from_dict(field(c, "learner", dict, f"configs[{i}]"))
+            for i, c in enumerate(configs)
+        ]
         return model
 
     @classmethod
@@ -601,6 +674,8 @@ class ThroughputModel:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ModelFileError(f"{path}: not an ala model file (invalid JSON: {exc})") from None
+        except RecursionError:
+            raise ModelFileError(f"{path}: not an ala model file (nested too deeply)") from None
         return cls.from_dict(doc, source=str(path))
 
 

@@ -119,10 +119,31 @@ class PriorLearner:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PriorLearner:
-        """Rebuild from :meth:`to_dict`'s document."""
-        return cls(
-            coef=np.asarray(data["coef"], float),
-            pairs=np.asarray(data["pairs"], float).reshape(-1, 2),
-            grid=np.asarray(data["grid"], float),
-            residuals=np.asarray(data["residuals"], float).reshape(-1, len(data["grid"])),
+        """Rebuild from :meth:`to_dict`'s document, checking every number and shape."""
+        from ala.modelfile import field, numbers, require
+
+        coef = np.asarray(numbers(field(data, "coef", list, "learner"), "learner.coef", 5))
+        require(
+            bool(np.all((coef >= 0) & (coef < 1e6))), "learner.coef", "expected plausible costs"
         )
+        grid = np.asarray(numbers(field(data, "grid", list, "learner"), "learner.grid"))
+        require(
+            grid.size > 0 and bool(np.all((grid > 0) & (grid <= 1e7))),
+            "learner.grid",
+            "expected batch sizes",
+        )
+        pairs_doc = field(data, "pairs", list, "learner")
+        pairs = np.asarray([numbers(p, "learner.pairs", 2) for p in pairs_doc]).reshape(-1, 2)
+        require(
+            len(pairs) > 0 and bool(np.all((pairs > 0) & (pairs <= 1e7))),
+            "learner.pairs",
+            "expected lengths",
+        )
+        rows = field(data, "residuals", list, "learner")
+        require(len(rows) == len(pairs), "learner.residuals", "expected a row per length")
+        residuals = np.asarray([numbers(r, "learner.residuals", grid.size) for r in rows]).reshape(
+            len(pairs), grid.size
+        )
+        # log(measured / prior): beyond +-50 the file was edited, not fitted.
+        require(bool(np.all(np.abs(residuals) <= 50)), "learner.residuals", "out of range")
+        return cls(coef=coef, pairs=pairs, grid=grid, residuals=residuals)

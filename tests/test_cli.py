@@ -57,9 +57,15 @@ def test_fit_then_predict_keeps_rows_and_columns(tmp_path, bench_csv):
         "note",
         "thpt_pred",
         "source",
+        "identified",
+        "ala_note",
     ]
     assert list(pred["source"]) == ["database", "learned"]
-    assert list(pred["note"]) == ["x", "y"]
+    assert list(pred["note"]) == ["x", "y"], "the file's own column is never overwritten"
+    with_interval = run("predict", model, queries, "--interval", "0.9", cwd=tmp_path)
+    header = with_interval.stdout.splitlines()[0].split(",")
+    assert "proximity" in header, "the per-row distance score is proximity"
+    assert "confidence" not in header, "confidence means Algorithm 8 only"
 
 
 def test_evaluate_prints_json(tmp_path, bench_csv):

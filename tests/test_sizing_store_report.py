@@ -61,8 +61,15 @@ def test_runs_are_logged_loaded_and_interrupted_runs_marked(tmp_path):
     assert Workspace(tmp_path).runs().set_index("id").loc[orphan, "status"] == "interrupted"
 
 
-def test_report_is_self_contained_html(synthetic):
+def test_report_is_self_contained_html(synthetic, monkeypatch):
+    import ala.evaluate
+
     model = ThroughputModel().fit(synthetic, calibrate=True)
+
+    def no_second_evaluation(*args, **kwargs):
+        raise AssertionError("the report evaluated again instead of reusing calibration's")
+
+    monkeypatch.setattr(ala.evaluate, "evaluate", no_second_evaluation)
     html = build_report(synthetic, model, "Q3 <sizing>", pd.DataFrame({"thpt_pred": [5.0]}))
     assert html.startswith("<!DOCTYPE html>")
     assert "Accuracy on held-out data" in html, "calibration's out-of-fold accuracy is reused"

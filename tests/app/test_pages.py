@@ -130,6 +130,22 @@ def test_annealing_run_starts_streams_and_survives_a_new_session(app):
     fresh.switch_page("pages/annealing.py").run()
     no_errors(fresh)
     assert any(f"#{run_id}" in str(o) for o in fresh.selectbox[-1].options)
+    import os
+    import sqlite3
+    import time
+
+    database = state.workspace().db
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # the worker claims its run, then finishes it
+        with sqlite3.connect(database) as con:
+            owner, status = con.execute(
+                "SELECT owner_pid, status FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
+        if status != "running":
+            break
+        time.sleep(0.2)
+    assert owner != os.getpid(), "the run was annealed in a worker process, not the server"
+    assert status == "finished"
 
 
 def test_report_without_history_shows_a_standard_prediction_grid(app):
@@ -201,3 +217,23 @@ def test_a_damaged_workspace_shows_one_message_with_its_path(tmp_path, monkeypat
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert any("workspace.sqlite" in text(e) and "damaged" in text(e) for e in at.error)
+
+
+def test_an_upload_is_parsed_once_however_often_the_page_reruns(app, monkeypatch):
+    from ala.ui import state
+
+    calls = []
+    real = state.load_benchmarks
+
+    def counting(content, **kwargs):
+        calls.append(kwargs.get("name"))
+        return real(content, **kwargs)
+
+    monkeypatch.setattr(state, "load_benchmarks", counting)
+    csv = b"gpu,ii,oo,bb,thpt\nX,128,128,1,100\nX,128,128,16,900\nX,128,128,32,1400\n"
+    app.file_uploader[0].set_value(("once.csv", csv, "text/csv")).run()
+    first = calls.count("once.csv")
+    for _ in range(3):
+        app.run()
+    no_errors(app)
+    assert calls.count("once.csv") == first <= 2, calls

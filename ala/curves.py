@@ -221,6 +221,10 @@ def diagnostics(bb: Array, y: Array, a: Array, b: Array, c: Array) -> dict[str, 
 CurveSolver = Callable[[pd.DataFrame, Array, Array], Array]
 
 
+# A determined curve is ``poor`` when its R² falls below, or its mean absolute percentage error
+# rises above, these: the points do not follow a saturation curve (a peak, an outlier).
+POOR_R2 = 0.9
+POOR_MAPE = 10.0
 # Curves are fitted together in padded (curves x points) arrays, times 96 trial values of b:
 # this caps that array before it is allocated (a few hundred MB per work array at the cap;
 # LLM-Inference-Bench needs 12,000).
@@ -252,7 +256,8 @@ def build_database(
     pandas.DataFrame
         One row per curve: configuration columns, ``ii, oo, a, b, c``, the number of points
         and distinct batch sizes, the batch range, ``r2``, ``mape`` (%), ``knee`` and
-        ``status`` (``ok``, ``underdetermined`` for fewer than 3 batch sizes, ``failed``)
+        ``status`` (``ok``; ``poor`` when R² < 0.9 or the mean error > 10 %; ``underdetermined`` for
+        fewer than 3 batch sizes; ``failed``)
         with a ``message`` saying why.
     """
     keys = [*config_columns, "ii", "oo"]
@@ -286,10 +291,23 @@ def build_database(
     else:
         raise ValueError(f"unknown solver {solver!r}; use 'projection' or 'scipy'")
     diag = diagnostics(bb, y, a, b, c)
-    status = np.where(messages != "", "failed", np.where(n_batches < 3, "underdetermined", "ok"))
+    poor = (diag["r2"] < POOR_R2) | (diag["mape"] > POOR_MAPE)
+    status = np.where(
+        messages != "",
+        "failed",
+        np.where(n_batches < 3, "underdetermined", np.where(poor, "poor", "ok")),
+    )
     messages = np.where(
         (status == "underdetermined") & (messages == ""),
         [f"only {n} distinct batch size(s): the curve is not identifiable" for n in n_batches],
+        messages,
+    )
+    messages = np.where(
+        status == "poor",
+        [
+            f"R² {r:.2f}, mean error {e:.1f} %: a saturation curve does not describe these points"
+            for r, e in zip(diag["r2"], diag["mape"], strict=True)
+        ],
         messages,
     )
     db = groups.assign(

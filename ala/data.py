@@ -18,10 +18,12 @@ Policy for problems, so that nothing is lost silently:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from ala.configs import canonical_text, config_keys, config_label
@@ -235,6 +237,10 @@ def load_benchmarks(
         )
 
     chosen_config = _choose_config_columns(list(raw.columns), found, config_columns, name)
+    # A ';'-separated file is how spreadsheets with a decimal comma export CSV.
+    decimal_comma = table.delimiter == ";" and any(
+        raw[found[c]].astype(str).str.contains(",", regex=False).any() for c in REQUIRED
+    )
     out = pd.DataFrame(index=raw.index)
     problems: list[DroppedRows] = []
     if table.ragged:
@@ -248,7 +254,9 @@ def load_benchmarks(
             )
         out[col] = values
     for col in REQUIRED:
-        values, bad_rows = coerce_positive(raw[found[col]], col, bounds=PLAUSIBLE[col])
+        values, bad_rows = coerce_positive(
+            raw[found[col]], col, bounds=PLAUSIBLE[col], decimal_comma=decimal_comma
+        )
         out[col] = values.astype(float)
         problems += bad_rows
     used = set(found.values())
@@ -270,11 +278,42 @@ def load_benchmarks(
         f"column '{old}' is a name ala uses itself; it is kept as '{new}'"
         for old, new in renamed.items()
     ]
+    if decimal_comma:
+        notes.append(
+            "decimal commas read as decimal points (100,5 = 100.5): the file is ';'-separated"
+        )
+    if duplicates not in ("mean", "keep"):
+        raise DataError(f"duplicates must be 'mean' or 'keep', not {duplicates!r}")
+    renamed_extra = [renamed.get(c, c) for c in extra]
+    varying = _varying_columns(kept, chosen_config, renamed_extra)
+    apart = list(chosen_config)
+    if varying and config_columns is None:
+        for col in varying:
+            kept[col] = canonical_text(kept[col].fillna(""))
+        chosen_config = [*chosen_config, *varying]
+        apart = list(chosen_config)
+        notes.append(
+            f"column(s) {', '.join(repr(c) for c in varying)} differ between otherwise identical "
+            "measurements, so they are part of the configuration (choose the configuration "
+            "columns to change this)"
+        )
+    elif varying:
+        apart = [*chosen_config, *varying]
+        notes.append(
+            f"rows that differ only in {', '.join(repr(c) for c in varying)} were kept apart, "
+            "not averaged; make them configuration columns to model them separately"
+        )
     merged = 0
     if duplicates == "mean":
-        kept, merged = _average_repeats(kept, list(chosen_config))
-    elif duplicates != "keep":
-        raise DataError(f"duplicates must be 'mean' or 'keep', not {duplicates!r}")
+        kept, merged, spread_note = _average_repeats(kept, apart)
+        notes += [spread_note] if spread_note else []
+    slope = _length_slope(kept, chosen_config)
+    if slope > LATENCY_SLOPE:
+        notes.append(
+            f"column '{found['thpt']}' behaves like a latency, not a throughput: it grows with "
+            f"the request length (log-log slope {slope:.2f}; a throughput stays flat or falls). "
+            "Check the mapping of thpt"
+        )
     if kept["ii"].nunique() * kept["oo"].nunique() == 1:
         notes.append("only one (ii, oo) length: predictions at other lengths are extrapolation")
     report = LoadReport(
@@ -325,16 +364,78 @@ def _choose_config_columns(
     return chosen
 
 
-def _average_repeats(frame: pd.DataFrame, config: list[str]) -> tuple[pd.DataFrame, int]:
+# Repeats whose throughputs differ by more than this (max / min - 1) are reported.
+REPEAT_SPREAD = 0.10
+# Names of measurement columns: they vary between repeats without being configuration.
+_METRIC = re.compile(r"lat|time|ttft|tpot|itl|e2e|thr|tok|power|energy|mem|util|_s$|_ms$|rate")
+
+
+# A throughput falls or stays flat as requests get longer; a latency grows about linearly.
+LATENCY_SLOPE = 0.5
+
+
+def _length_slope(frame: pd.DataFrame, config: Sequence[str]) -> float:
+    """Median log-log slope of the target against ii + oo, at fixed configuration and bb."""
+    length = np.log(frame["ii"].to_numpy(float) + frame["oo"].to_numpy(float))
+    target = np.log(frame["thpt"].to_numpy(float))
+    groups = frame.groupby([*config, "bb"], sort=False).indices.values()
+    slopes = []
+    for idx in groups:
+        x = length[idx]
+        if np.ptp(x) > 0:
+            slopes.append(float(np.polyfit(x, target[idx], 1)[0]))
+    return float(np.median(slopes)) if slopes else 0.0
+
+
+def _varying_columns(frame: pd.DataFrame, config: Sequence[str], extra: Sequence[str]) -> list[str]:
+    """Extra columns that look like settings (text, or a few integers) and vary between rows
+    with the same configuration, ii, oo and bb: averaging across them would mix setups."""
     keys = [*config, "ii", "oo", "bb"]
-    counts = frame.groupby(keys, sort=False)["thpt"].transform("size")
+    found = []
+    for col in extra:
+        if col not in frame or col in keys or col == "source_row":
+            continue
+        values = frame[col].astype(str).str.strip()
+        if values.nunique() <= 1:
+            continue
+        number = pd.to_numeric(values, errors="coerce")
+        text_like = number.isna().mean() > 0.5
+        few_integers = (
+            not text_like
+            and number.nunique() <= 16
+            and bool((number.dropna() % 1 == 0).all())
+            and not _METRIC.search(normalise_name(col))
+        )
+        if not (text_like or few_integers):
+            continue
+        if (values.groupby([frame[k] for k in keys], sort=False).nunique() > 1).any():
+            found.append(col)
+    return found
+
+
+def _average_repeats(frame: pd.DataFrame, config: list[str]) -> tuple[pd.DataFrame, int, str]:
+    keys = [*config, "ii", "oo", "bb"]
+    groups = frame.groupby(keys, sort=False)
+    counts = groups["thpt"].transform("size")
     if (counts == 1).all():
-        return frame.assign(n_repeats=1), 0
+        return frame.assign(n_repeats=1), 0, ""
     agg = {c: "first" for c in frame.columns if c not in keys}
     agg["thpt"] = "mean"
-    merged = frame.groupby(keys, sort=False, as_index=False).agg(agg)
-    merged["n_repeats"] = frame.groupby(keys, sort=False).size().to_numpy()
-    return merged[[*frame.columns, "n_repeats"]], int((counts > 1).sum())
+    merged = groups.agg(agg).reset_index()
+    merged["n_repeats"] = groups.size().to_numpy()
+    spread = (groups["thpt"].transform("max") / groups["thpt"].transform("min") - 1).to_numpy()
+    note = ""
+    if (spread > REPEAT_SPREAD).any():
+        worst = int(np.argmax(spread))
+        rows = frame.loc[
+            (frame[keys] == frame[keys].iloc[worst]).all(axis=1), "source_row"
+        ].tolist()
+        note = (
+            f"{int((spread > REPEAT_SPREAD).sum())} repeated measurements differ by more than "
+            f"{REPEAT_SPREAD:.0%} from their repeats (worst: rows {rows[:6]}, "
+            f"{spread[worst]:.0%} apart): check them, or a setting that differs between them"
+        )
+    return merged[[*frame.columns, "n_repeats"]], int((counts > 1).sum()), note
 
 
 def load_queries(

@@ -506,6 +506,7 @@ class ThroughputModel:
             method=self.method,
             configurations=len(self.configs_),
             curves_ok=int(status.get("ok", 0)),
+            curves_poor=int(status.get("poor", 0)),
             curves_underdetermined=int(status.get("underdetermined", 0)),
             curves_failed=int(status.get("failed", 0)),
             calibrated=self.calibration_ is not None,
@@ -691,7 +692,7 @@ def config_stats(database: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
     ratio = (points["ii"] / points["oo"]).round(9).groupby(points["config"])
     by = database.groupby("config")
     length = database["ii"] + database["oo"]
-    ok = database[database["status"] == "ok"].groupby("config")["mape"].median()
+    ok = database[database["status"].isin(["ok", "poor"])].groupby("config")["mape"].median()
     noise = ok.reindex(by.size().index).fillna(by["mape"].median())
     return pd.DataFrame(
         {

@@ -139,7 +139,9 @@ def _render(
         "<h2>Model settings</h2>",
         f"<p>Method <b>{html.escape(model.method)}</b>, seed {model.seed}; "
         f"{len(model.configs_)} configurations, {len(model.database_)} fitted curves "
-        f"({(model.database_['status'] == 'ok').sum()} fully determined). Intervals: "
+        f"({model.database_['status'].isin(['ok', 'poor']).sum()} fully determined, "
+        f"{(model.database_['status'] == 'poor').sum()} of them poorly described by a "
+        "saturation curve). Intervals: "
         f"{'split-conformal, calibrated out of fold' if model.calibration_ else 'none'}."
         "</p>",
     ]

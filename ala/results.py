@@ -21,6 +21,7 @@ class FitReport:
     method: str
     configurations: int
     curves_ok: int
+    curves_poor: int
     curves_underdetermined: int
     curves_failed: int
     calibrated: bool
@@ -29,9 +30,12 @@ class FitReport:
 
     def summary(self) -> str:
         """One line: configurations, curves by status, intervals, time."""
-        curves = self.curves_ok + self.curves_underdetermined + self.curves_failed
+        curves = (
+            self.curves_ok + self.curves_poor + self.curves_underdetermined + self.curves_failed
+        )
         return (
             f"fitted {self.configurations} configurations, {curves} curves ({self.curves_ok} ok, "
+            f"{self.curves_poor} poor, "
             f"{self.curves_underdetermined} under-determined, {self.curves_failed} failed) with "
             f"method '{self.method}'; intervals {'calibrated' if self.calibrated else 'none'}; "
             f"{self.seconds:.2f} s"

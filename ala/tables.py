@@ -214,16 +214,25 @@ def coerce_positive(
     *,
     allow_zero: bool = False,
     bounds: tuple[float, float] | None = None,
+    decimal_comma: bool = False,
 ) -> tuple[pd.Series, list[DroppedRows]]:
     """Parse a text column as finite positive numbers; return the values and the bad rows.
 
     ``bounds`` (low, high) drops values outside a plausible range too: a value near 1e308 or
     a denormal such as 5e-324 is finite, but overflows or underflows downstream arithmetic.
+    ``decimal_comma`` reads ``100,5`` as 100.5 (files separated by ``;`` write numbers so);
+    otherwise a comma separates thousands.
     """
     text = raw.astype(str).str.strip()
-    values = pd.to_numeric(
-        text.str.replace(",", "", regex=False).str.replace("_", "", regex=False), errors="coerce"
-    )
+    if decimal_comma:  # European: "1.234,5" is 1234.5, and so is "1234,5"
+        with_comma = text.str.contains(",", regex=False)
+        cleaned = text.where(
+            ~with_comma,
+            text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False),
+        )
+    else:  # "1,234.5": commas separate thousands
+        cleaned = text.str.replace(",", "", regex=False)
+    values = pd.to_numeric(cleaned.str.replace("_", "", regex=False), errors="coerce")
     row_no = raw.index.to_numpy()
     problems: list[DroppedRows] = []
     missing = text.isin(["", "nan", "NaN", "NA", "N/A", "null", "None", "-"]).to_numpy()

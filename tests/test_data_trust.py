@@ -1,0 +1,74 @@
+"""Trustworthy data in: settings never averaged away, decimal commas, latency mapped as
+throughput, repeats that disagree, curves that a saturation model does not describe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ala.curves import build_database
+from ala.data import load_benchmarks
+from ala.datasets import sample_dataset_path
+
+from .conftest import synthetic_frame
+
+FIG3 = Path(__file__).parent / "data" / "llm_inference_bench_fig3_excerpt.csv"
+
+
+def test_a_setting_column_the_loader_does_not_know_becomes_part_of_the_configuration():
+    """LLM-Inference-Bench's precision file: 16 rows were averaged into 4, up to 5.5x apart."""
+    data = load_benchmarks(FIG3)
+    assert "kv_cache_dtype" in data.config_columns
+    assert data.report.rows_kept == 16
+    assert data.report.repeats_merged == 0
+    assert data.frame.groupby("kv_cache_dtype").size().eq(4).all()
+    assert any("part of the configuration" in n for n in data.report.notes)
+
+
+def test_with_explicit_configuration_columns_rows_differing_in_a_setting_are_kept_apart():
+    data = load_benchmarks(FIG3, config_columns=["acc", "back", "model"])
+    assert data.report.rows_kept == 16, "never averaged across kv_cache_dtype"
+    assert any("kept apart" in n for n in data.report.notes)
+
+
+def test_a_measurement_column_that_varies_is_not_taken_for_a_setting():
+    data = load_benchmarks(sample_dataset_path())
+    assert data.config_columns == ("acc", "acc_count", "back", "model"), "Latency is a metric"
+
+
+def test_repeats_that_disagree_are_reported_with_their_rows():
+    frame = synthetic_frame()
+    again = frame.head(1).assign(thpt=frame["thpt"].iloc[0] * 1.5)
+    data = load_benchmarks(pd.concat([frame, again], ignore_index=True))
+    note = next(n for n in data.report.notes if "differ by more than 10%" in n)
+    assert "rows [2, 42]" in note
+    assert "50% apart" in note
+
+
+def test_decimal_commas_in_a_semicolon_file_are_decimal_points():
+    data = load_benchmarks(
+        b"acc;ii;oo;bb;thpt\na;128;128;1;100,5\na;128;128;8;1.234,5\n", name="eu.csv"
+    )
+    assert data.frame["thpt"].tolist() == [100.5, 1234.5], "not 1005 and 12345"
+    assert any("decimal commas" in n for n in data.report.notes)
+    us = load_benchmarks(b'acc,ii,oo,bb,thpt\na,128,128,1,"1,234.5"\n', name="us.csv")
+    assert us.frame["thpt"].tolist() == [1234.5]
+
+
+def test_a_latency_column_mapped_as_throughput_is_named():
+    data = load_benchmarks(sample_dataset_path(), columns={"thpt": "Latency"})
+    assert any("behaves like a latency" in n for n in data.report.notes)
+    assert not load_benchmarks(sample_dataset_path()).report.notes
+
+
+def test_a_curve_the_saturation_model_cannot_describe_is_poor_not_ok():
+    """A throughput that peaks and collapses: R^2 below zero used to be labelled ok."""
+    bb = np.array([1.0, 8, 16, 32, 64])
+    frame = pd.DataFrame({"ii": 512.0, "oo": 512.0, "bb": bb, "thpt": [100.0, 700, 900, 300, 80]})
+    db = build_database(frame)
+    assert db["status"].iloc[0] == "poor"
+    assert "does not describe" in db["message"].iloc[0]
+    clean = build_database(synthetic_frame(), ["acc"])
+    assert set(clean["status"]) == {"ok"}

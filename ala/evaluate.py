@@ -265,8 +265,9 @@ def evaluate(
         ]
     if not errors:
         raise DataError(
-            "no protocol produced a held-out row: the data needs >= 3 lengths or "
-            ">= 3 batch sizes in some configuration"
+            "no protocol held out a point it could predict: a comparison needs a "
+            "configuration with at least 3 input/output lengths or 3 batch sizes (or more "
+            "than 5 rows for kfold)"
         )
     return EvaluationResult(
         errors=pd.concat(errors, ignore_index=True),

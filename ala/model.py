@@ -56,6 +56,10 @@ FORMAT_VERSION = 2
 METHODS = ("default", "paper")
 PARAMS = ("a", "b", "c")
 POINT_COLUMNS = ("ii", "oo", "bb", "thpt")
+# Predictions above this multiple of a configuration's highest measured throughput are flagged.
+ABOVE_MEASURED = 1.25
+# An interval whose upper bound exceeds this multiple of its lower bound is not shown.
+MAX_INTERVAL_RATIO = 10.0
 DATABASE_COLUMNS = ("config", "ii", "oo", "a", "b", "c", "bb_min", "bb_max", "mape", "status")
 # What a saved curve may hold (a fitted b lies in [1e-5, 5]; tokens/s below a trillion).
 PARAMETER_RANGES = (
@@ -375,8 +379,19 @@ class ThroughputModel:
             out[p] = params[p].to_numpy()
         out["situation"] = self._situation(params, bb)
         out["scale"] = params["config"].map(self.config_stats_["noise"]).to_numpy(float)
-        out["note"] = self._identifiability(params["config"].to_numpy(), params, bb)
-        out["identified"] = out["note"].to_numpy() == ""
+        notes = self._identifiability(params["config"].to_numpy(), params, bb)
+        out["identified"] = notes == ""
+        top = params["config"].map(self.config_stats_["thpt_max"]).to_numpy(float)
+        above = out["thpt_pred"].to_numpy(float) > ABOVE_MEASURED * top
+        notes = _add_note(
+            notes,
+            above,
+            [
+                f"above anything measured for this configuration (at most {t:,.0f} tokens/s)"
+                for t in top
+            ],
+        )
+        out["note"] = notes
         if interval is None:
             return out
         if self.calibration_ is None:
@@ -388,6 +403,22 @@ class ThroughputModel:
         # The data cannot say how throughput moves along a factor that never varied: no
         # interval is calibrated for that, so none is given.
         out.loc[~out["identified"].to_numpy(), ["thpt_lo", "thpt_hi"]] = np.nan
+        lo, hi = out["thpt_lo"].to_numpy(float), out["thpt_hi"].to_numpy(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            absurd = out["identified"].to_numpy() & ~(
+                np.isfinite(lo) & np.isfinite(hi) & (lo > 0) & (hi <= MAX_INTERVAL_RATIO * lo)
+            )
+        # A range wider than 10x is no planning figure: say so instead of printing it.
+        out.loc[absurd, ["thpt_lo", "thpt_hi"]] = np.nan
+        out["note"] = _add_note(
+            out["note"].to_numpy(dtype=object),
+            absurd,
+            [
+                f"no reliable interval: the calibrated range would span more than "
+                f"{MAX_INTERVAL_RATIO:g}x here (far from the measured points)"
+            ]
+            * len(out),
+        )
         near = nearest_points(self.points_, params.assign(bb=bb), k=1)
         distance = near.set_index("query")["distance"].reindex(range(len(out))).to_numpy()
         out["nearest_distance"] = distance
@@ -680,6 +711,16 @@ class ThroughputModel:
         return cls.from_dict(doc, source=str(path))
 
 
+def _add_note(
+    notes: npt.NDArray[np.object_], where: npt.NDArray[np.bool_], texts: Sequence[str]
+) -> npt.NDArray[np.object_]:
+    """Append ``texts[i]`` to ``notes[i]`` where ``where[i]`` (joined with '; ')."""
+    out = np.asarray(notes, dtype=object).copy()
+    for i in (int(k) for k in np.flatnonzero(where)):
+        out[i] = f"{out[i]}; {texts[i]}" if out[i] else texts[i]
+    return out
+
+
 def config_stats(database: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
     """Per configuration: benchmarked length range (ii + oo), curve noise (%), and what varied.
 
@@ -700,6 +741,7 @@ def config_stats(database: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
             "length_max": length.groupby(database["config"]).max(),
             "noise": noise.fillna(NOISE_FLOOR).clip(lower=NOISE_FLOOR),
             "batch_sizes": by_points["bb"].nunique(),
+            "thpt_max": by_points["thpt"].max(),
             "bb_only": by_points["bb"].first(),
             "lengths": (points["ii"].astype(str) + "," + points["oo"].astype(str))
             .groupby(points["config"])

@@ -12,6 +12,10 @@ import pandas as pd
 from ala.errors import AlaError
 from ala.model import ThroughputModel
 
+# One replica short of the target: recommend the smallest batch reaching this share of the
+# best predicted throughput (the knee), not the far end of a flat curve.
+KNEE = 0.9
+
 
 @dataclass(frozen=True, slots=True)
 class SizingResult:
@@ -30,7 +34,8 @@ class SizingResult:
     replicas: tuple[int, int, int]  # pessimistic, expected, optimistic
     cost_per_million: tuple[float, float, float] | None  # same order as replicas
     curve: pd.DataFrame  # bb, thpt_pred (and thpt_lo, thpt_hi if calibrated)
-    note: str = ""  # why the data cannot identify this answer ('' when it can)
+    note: str = ""  # what the answer rests on beyond the measurements ('' when nothing)
+    extrapolated: bool = False  # a batch beyond the benchmarked ones, or an unidentified answer
 
 
 def size_deployment(
@@ -42,21 +47,29 @@ def size_deployment(
     price_per_hour: float | None = None,
     max_batch: int | None = None,
     interval: float = 0.9,
+    allow_extrapolation: bool = False,
 ) -> SizingResult:
     """Smallest batch size, replicas and cost per million tokens to serve ``target_tps``.
 
     ``price_per_hour`` is per accelerator; the configuration's ``acc_count`` (if any)
     multiplies it. Cost per million tokens = accelerator-hours of all replicas per hour /
     tokens per hour delivered (the target) x 10^6.
+
+    The batch size stays within the largest one benchmarked for the configuration unless
+    ``allow_extrapolation`` (then up to twice it, or ``max_batch``). When one replica cannot
+    reach the target, the recommended batch is the knee (the smallest batch within 90 % of
+    the best predicted throughput), not the far end of a flat curve. ``extrapolated`` and
+    ``note`` say when the answer rests on anything beyond the measurements.
     """
     if target_tps <= 0:
         raise AlaError("the target throughput must be positive")
     if price_per_hour is not None and price_per_hour < 0:
         raise AlaError("the price per accelerator-hour cannot be negative")
     config_id = model.config_id(config)
+    measured = model.points_.loc[model.points_["config"] == config_id, "bb"]
+    largest = float(measured.max()) if len(measured) else 1.0
     if max_batch is None:
-        measured = model.points_.loc[model.points_["config"] == config_id, "bb"]
-        max_batch = int(max(64, 2 * (measured.max() if len(measured) else 32)))
+        max_batch = int(max(1, 2 * largest if allow_extrapolation else largest))
     bb = np.arange(1, max_batch + 1, dtype=float)
     queries = model.batch_queries(config, ii, oo, bb)
     calibrated = model.calibration_ is not None
@@ -66,8 +79,9 @@ def size_deployment(
     unidentified = pred["thpt_lo"].isna() | pred["thpt_hi"].isna()
     pred.loc[unidentified, "thpt_lo"] = pred.loc[unidentified, "thpt_pred"]
     pred.loc[unidentified, "thpt_hi"] = pred.loc[unidentified, "thpt_pred"]
-    reaching = np.flatnonzero(pred["thpt_pred"].to_numpy() >= target_tps)
-    k = int(reaching[0]) if reaching.size else int(np.argmax(pred["thpt_pred"].to_numpy()))
+    thpt = pred["thpt_pred"].to_numpy()
+    reaching = np.flatnonzero(thpt >= target_tps)
+    k = int(reaching[0]) if reaching.size else int(np.argmax(thpt >= KNEE * thpt.max()))
     lo, mid, hi = (float(pred[c].iloc[k]) for c in ("thpt_lo", "thpt_pred", "thpt_hi"))
     n_lo, n_mid, n_hi = (max(1, math.ceil(target_tps / max(v, 1e-9))) for v in (lo, mid, hi))
     replicas = (n_lo, n_mid, n_hi)
@@ -87,5 +101,15 @@ def size_deployment(
         replicas=replicas,
         cost_per_million=cost,
         curve=pred[columns].reset_index(drop=True),
-        note=str(pred["note"].iloc[k]),
+        note="; ".join(
+            n
+            for n in (
+                str(pred["note"].iloc[k]),
+                f"batch {bb[k]:g} is beyond the largest benchmarked ({largest:g})"
+                if bb[k] > largest
+                else "",
+            )
+            if n
+        ),
+        extrapolated=bool(bb[k] > largest or not pred["identified"].iloc[k]),
     )

@@ -3,10 +3,11 @@
 import streamlit as st
 
 from ala import plots
+from ala.errors import AlaError
 from ala.evaluate import PROTOCOLS
 from ala.service import ALL_METHODS
 from ala.ui import state
-from ala.ui.widgets import caption
+from ala.ui.widgets import caption, plain
 
 dataset_id = state.open_page("Compare methods", fit=False).dataset_id
 methods = st.multiselect(
@@ -26,8 +27,12 @@ if not methods or not protocols:
     st.stop()
 if st.button("Run evaluation", type="primary") or st.session_state.get("cmp-done"):
     st.session_state["cmp-done"] = True
-    with st.spinner("Evaluating..."):
-        result = state.evaluation(dataset_id, tuple(methods), tuple(protocols), level)
+    try:
+        with st.spinner("Evaluating..."):
+            result = state.evaluation(dataset_id, tuple(methods), tuple(protocols), level)
+    except AlaError as exc:
+        st.info(f"Nothing to compare on this dataset yet: {plain(exc)}.")
+        st.stop()
     errors = result.errors
     st.dataframe(result.summary, hide_index=True, width="stretch")
     caption(

@@ -72,3 +72,46 @@ def test_a_curve_the_saturation_model_cannot_describe_is_poor_not_ok():
     assert "does not describe" in db["message"].iloc[0]
     clean = build_database(synthetic_frame(), ["acc"])
     assert set(clean["status"]) == {"ok"}
+
+
+def test_a_prediction_above_anything_measured_is_flagged():
+    from ala.model import ThroughputModel
+
+    from .conftest import physical_frame
+
+    frame = physical_frame()
+    model = ThroughputModel(config_columns=["acc"]).fit(frame[frame["bb"] <= 16])
+    queries = pd.DataFrame({"acc": ["GPU-P"] * 2, "ii": 128.0, "oo": 128.0, "bb": [16.0, 64.0]})
+    pred = model.predict(queries)
+    assert pred["note"].iloc[0] == ""
+    assert "above anything measured" in pred["note"].iloc[1]
+    assert pred["identified"].iloc[1], "a flag, not an unidentified direction"
+
+
+def test_an_absurdly_wide_interval_is_not_shown_but_explained(synthetic):
+    from ala.intervals import IntervalCalibration
+    from ala.model import ThroughputModel
+
+    model = ThroughputModel().fit(synthetic)
+    spread = np.tile([-400.0, 400.0], 50)  # scores that make a 10,000x range
+    model.calibration_ = IntervalCalibration({"database_within": spread, "learned_inner": spread})
+    pred = model.predict(synthetic.frame.head(3), interval=0.9)
+    assert pred["thpt_lo"].isna().all()
+    assert pred["thpt_hi"].isna().all()
+    assert pred["note"].str.contains("no reliable interval").all()
+
+
+def test_sizing_stays_within_the_measured_batches_and_prefers_the_knee(synthetic):
+    from ala.model import ThroughputModel
+    from ala.sizing import size_deployment
+
+    model = ThroughputModel().fit(synthetic, calibrate=True)
+    huge = size_deployment(model, {"acc": "GPU-A"}, 512, 512, 1e7)
+    assert huge.batch <= 64, "never beyond the largest benchmarked batch by default"
+    assert not huge.extrapolated
+    best = huge.curve["thpt_pred"].max()
+    knee = huge.curve.loc[huge.curve["bb"] == huge.batch, "thpt_pred"].iloc[0]
+    assert knee >= 0.9 * best
+    assert huge.batch < 64, "the knee, not the flat far end"
+    free = size_deployment(model, {"acc": "GPU-A"}, 512, 512, 1e7, allow_extrapolation=True)
+    assert free.curve["bb"].max() == 128

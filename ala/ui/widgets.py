@@ -92,10 +92,9 @@ def sizing_metrics(size: SizingResult) -> None:
         f"{size.replicas[1]}",
         help=f"{size.replicas[2]} if the upper bound holds, {size.replicas[0]} at the lower",
     )
+    k2.caption(f"range {size.replicas[2]} – {size.replicas[0]}")
     if size.note:
-        k2.caption("no range: not identified by the data")
-    else:
-        k2.caption(f"range {size.replicas[2]} – {size.replicas[0]}")
+        st.warning(f"{'Extrapolated: ' if size.extrapolated else ''}{plain(size.note)}.")
     if size.cost_per_million:
         k3.metric("Cost per million tokens", f"{size.cost_per_million[1]:,.3f}")
         k3.caption(f"range {size.cost_per_million[2]:,.3f} – {size.cost_per_million[0]:,.3f}")

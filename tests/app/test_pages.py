@@ -237,3 +237,14 @@ def test_an_upload_is_parsed_once_however_often_the_page_reruns(app, monkeypatch
         app.run()
     no_errors(app)
     assert calls.count("once.csv") == first <= 2, calls
+
+
+def test_compare_on_a_dataset_too_small_to_hold_out_explains_what_it_needs(app):
+    csv = b"gpu,ii,oo,bb,thpt\nX,128,128,1,100\nX,128,128,16,900\n"
+    app.file_uploader[0].set_value(("tiny.csv", csv, "text/csv")).run()
+    at = app.switch_page("pages/compare.py").run()
+    at.button[0].click().run()
+    no_errors(at)
+    assert any("at least 3 input/output lengths" in text(i) for i in at.info)
+    report = at.switch_page("pages/report.py").run()
+    no_errors(report)

@@ -98,8 +98,13 @@ class Workspace:
             if "owner_token" not in columns:
                 con.execute("ALTER TABLE runs ADD COLUMN owner_token TEXT NOT NULL DEFAULT ''")
             columns = {row[1] for row in con.execute("PRAGMA table_info(datasets)")}
-            if "problem" not in columns:
-                con.execute("ALTER TABLE datasets ADD COLUMN problem TEXT NOT NULL DEFAULT ''")
+            for name, kind in (
+                ("problem", "TEXT NOT NULL DEFAULT ''"),
+                ("config_columns", "TEXT NOT NULL DEFAULT ''"),
+                ("revision", "INTEGER NOT NULL DEFAULT 0"),
+            ):
+                if name not in columns:
+                    con.execute(f"ALTER TABLE datasets ADD COLUMN {name} {kind}")
         self.mark_interrupted()
 
     @contextmanager
@@ -159,7 +164,7 @@ class Workspace:
         """Every stored dataset: id, name, rows, added, problem ('' if usable; newest last)."""
         with self._connect() as con:
             return pd.read_sql_query(
-                "SELECT id, name, rows, created, problem FROM datasets ORDER BY id", con
+                "SELECT id, name, rows, created, problem, revision FROM datasets ORDER BY id", con
             )
 
     def mark_unusable(self, dataset_id: int, problem: str) -> None:
@@ -176,6 +181,41 @@ class Workspace:
         if row is None:
             raise AlaError(f"dataset {dataset_id} is not in the workspace")
         return str(row[0]), bytes(row[1]), json.loads(row[2])
+
+    def settings(self, dataset_id: int) -> tuple[dict[str, str], list[str] | None, int]:
+        """A dataset's column mapping, chosen configuration columns (None: the loader's
+        default) and revision (raised by every re-mapping)."""
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT columns, config_columns, revision FROM datasets WHERE id = ?",
+                (dataset_id,),
+            ).fetchone()
+        if row is None:
+            raise AlaError(f"dataset {dataset_id} is not in the workspace")
+        return json.loads(row[0]), (json.loads(row[1]) if row[1] else None), int(row[2])
+
+    def remap_dataset(
+        self,
+        dataset_id: int,
+        columns: Mapping[str, str] | None,
+        config_columns: list[str] | None,
+        rows: int,
+        report: str,
+    ) -> None:
+        """Store a new mapping and configuration columns; the dataset's models are dropped."""
+        with self._connect() as con:
+            con.execute(
+                "UPDATE datasets SET columns = ?, config_columns = ?, rows = ?, report = ?, "
+                "problem = '', revision = revision + 1 WHERE id = ?",
+                (
+                    json.dumps(dict(columns or {})),
+                    "" if config_columns is None else json.dumps(list(config_columns)),
+                    rows,
+                    report,
+                    dataset_id,
+                ),
+            )
+            con.execute("DELETE FROM models WHERE dataset_id = ?", (dataset_id,))
 
     def delete_dataset(self, dataset_id: int) -> None:
         """Remove a dataset and everything derived from it."""

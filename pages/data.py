@@ -4,6 +4,7 @@ import streamlit as st
 
 from ala.data import ALIASES, REQUIRED, config_summary
 from ala.ui import state
+from ala.ui.panels import dataset_settings
 from ala.ui.widgets import plain
 
 st.title("Benchmark data")
@@ -22,7 +23,7 @@ uploads = st.file_uploader(
 for upload in uploads or []:
     content = upload.getvalue()
     mapping = st.session_state.get(f"map-{upload.name}")
-    outcome = state.ingest(upload.name, content, mapping)
+    outcome, new = state.ingest_once(upload.name, content, mapping)
     if outcome.error:
         st.error(plain(outcome.error), icon=":material/error:")
         if outcome.columns:
@@ -37,7 +38,8 @@ for upload in uploads or []:
                     }
                     st.rerun()
         continue
-    state.select_dataset(outcome.dataset_id)
+    if new:
+        state.select_dataset(outcome.dataset_id)
     st.success(
         f"{plain(upload.name)}: {outcome.data.report.rows_kept:,} rows kept, "
         f"{outcome.data.report.rows_dropped:,} dropped; saved to the workspace."
@@ -61,6 +63,9 @@ left, mid, right = st.columns(3)
 left.metric("Rows kept", f"{report.rows_kept:,}")
 mid.metric("Rows dropped", f"{report.rows_dropped:,}")
 right.metric("Repeats averaged", f"{report.repeats_merged:,}")
+for note in report.notes:
+    st.info(plain(note), icon=":material/info:")
+dataset_settings(chosen, data)
 with st.expander("Validation report", expanded=bool(report.dropped)):
     st.code(report.summary(), language=None)
     st.write("Columns used:", {k: v for k, v in report.column_map.items()})

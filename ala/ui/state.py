@@ -30,10 +30,14 @@ def workspace() -> Workspace:
     """The workspace (created with the bundled sample on first use)."""
     ws = Workspace()
     if ws.datasets().empty:
-        content = sample_dataset_path().read_bytes()
-        data = load_benchmarks(content, name=SAMPLE_NAME)
-        ws.add_dataset(SAMPLE_NAME, content, None, data.report.rows_kept, data.report.summary())
+        _add_sample(ws)
     return ws
+
+
+def _add_sample(ws: Workspace) -> None:
+    content = sample_dataset_path().read_bytes()
+    data = load_benchmarks(content, name=SAMPLE_NAME)
+    ws.add_dataset(SAMPLE_NAME, content, None, data.report.rows_kept, data.report.summary())
 
 
 def current_dataset_id() -> int:
@@ -65,16 +69,28 @@ def select_dataset(dataset_id: int) -> None:
         st.query_params["dataset"] = str(dataset_id)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
 def benchmarks(dataset_id: int) -> Benchmarks:
-    """A stored dataset, parsed and validated (cached)."""
-    name, content, columns = workspace().dataset(dataset_id)
-    return load_benchmarks(content, columns=columns or None, name=name)
+    """A stored dataset, parsed and validated with its current mapping (cached per revision)."""
+    return _benchmarks(dataset_id, workspace().settings(dataset_id)[2])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _benchmarks(dataset_id: int, revision: int) -> Benchmarks:
+    ws = workspace()
+    name, content, _ = ws.dataset(dataset_id)
+    columns, config_columns, _ = ws.settings(dataset_id)
+    return load_benchmarks(
+        content, columns=columns or None, config_columns=config_columns, name=name
+    )
+
+
+def model(dataset_id: int, method: str = "default") -> ThroughputModel:
+    """The fitted (and calibrated) model, from the workspace if it was fitted before."""
+    return _model(dataset_id, workspace().settings(dataset_id)[2], method)
 
 
 @st.cache_resource(show_spinner="Fitting curves and calibrating intervals...", max_entries=8)
-def model(dataset_id: int, method: str = "default") -> ThroughputModel:
-    """The fitted (and calibrated) model, from the workspace if it was fitted before."""
+def _model(dataset_id: int, revision: int, method: str) -> ThroughputModel:
     ws = workspace()
     doc = ws.load_model(dataset_id, method)
     if doc is not None:
@@ -115,9 +131,12 @@ def ingest(name: str, content: bytes, mapping: dict[str, str] | None = None) -> 
     outcome = _validate(name, digest, content, tuple(sorted((mapping or {}).items())))
     if outcome.data is None:
         return outcome
-    dataset_id = workspace().add_dataset(
-        name, content, mapping, outcome.data.report.rows_kept, outcome.data.report.summary()
-    )
+    report = outcome.data.report
+    ws = workspace()
+    dataset_id = ws.add_dataset(name, content, mapping, report.rows_kept, report.summary())
+    if mapping and ws.settings(dataset_id)[0] != mapping:
+        # The same bytes again with another mapping: the new mapping wins.
+        ws.remap_dataset(dataset_id, mapping, None, report.rows_kept, report.summary())
     return UploadOutcome(dataset_id, outcome.data, None)
 
 
@@ -327,3 +346,59 @@ def workspace_or_stop() -> Workspace:
     except AlaError as exc:
         st.error(plain(exc), icon=":material/error:")
         st.stop()
+
+
+def remap(
+    dataset_id: int, columns: dict[str, str] | None, config_columns: list[str] | None
+) -> str | None:
+    """Re-read a stored dataset with another mapping or configuration columns.
+
+    Returns the loader's message when the new settings do not work (nothing changes then);
+    otherwise stores them, drops the dataset's fitted models and returns None.
+    """
+    ws = workspace()
+    name, content, _ = ws.dataset(dataset_id)
+    try:
+        data = load_benchmarks(
+            content, columns=columns or None, config_columns=config_columns, name=name
+        )
+    except DataError as exc:
+        return str(exc)
+    report = data.report
+    ws.remap_dataset(dataset_id, columns, config_columns, report.rows_kept, report.summary())
+    return None
+
+
+def delete(dataset_id: int) -> None:
+    """Delete a dataset with its models and runs; the sample comes back if none is left."""
+    ws = workspace()
+    ws.delete_dataset(dataset_id)
+    st.session_state.pop("dataset_id", None)
+    st.query_params.pop("dataset", None)
+    if ws.datasets().empty:
+        _add_sample(ws)
+
+
+def file_columns(dataset_id: int) -> list[str]:
+    """The column names of a stored dataset's file, as written there."""
+    name, content, _ = workspace().dataset(dataset_id)
+    return [str(c) for c in read_table(content, name).frame.columns]
+
+
+def ingest_once(
+    name: str, content: bytes, mapping: dict[str, str] | None
+) -> tuple[UploadOutcome, bool]:
+    """:func:`ingest` an upload once per session; reruns see the same outcome, not a new add.
+
+    Returns the outcome and whether this call stored it. A file that stays in the uploader
+    is not added again after its dataset was deleted, nor selected again after the user
+    chose another dataset.
+    """
+    key = f"{hashlib.sha256(content).hexdigest()}:{sorted((mapping or {}).items())}"
+    seen: dict[str, UploadOutcome] = st.session_state.setdefault("ingested", {})
+    if key in seen:
+        return seen[key], False
+    outcome = ingest(name, content, mapping)
+    if outcome.error is None:
+        seen[key] = outcome
+    return outcome, True

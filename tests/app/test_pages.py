@@ -162,7 +162,7 @@ def test_a_model_saved_by_an_older_version_is_refitted_not_shown_as_an_error(app
     ws = Workspace(tmp_path / "ws")
     dataset_id = int(ws.datasets()["id"].iloc[-1])
     ws.save_model(dataset_id, "default", {"format": "ala.throughput-model", "version": 1})
-    state.model.clear()
+    state._model.clear()
     at = app.switch_page("pages/predict.py").run()
     no_errors(at)
     assert ws.load_model(dataset_id, "default")["version"] == 2
@@ -248,3 +248,34 @@ def test_compare_on_a_dataset_too_small_to_hold_out_explains_what_it_needs(app):
     assert any("at least 3 input/output lengths" in text(i) for i in at.info)
     report = at.switch_page("pages/report.py").run()
     no_errors(report)
+
+
+def test_configuration_columns_can_be_changed_and_a_dataset_deleted(app):
+    from ala.ui import state
+
+    fig3 = Path(__file__).parents[1] / "data" / "llm_inference_bench_fig3_excerpt.csv"
+    app.file_uploader[0].set_value(("fig3.csv", fig3.read_bytes(), "text/csv")).run()
+    no_errors(app)
+    dataset_id = int(state.workspace().datasets()["id"].iloc[-1])
+    assert "kv_cache_dtype" in state.benchmarks(dataset_id).config_columns
+    assert any("part of the configuration" in text(i) for i in app.info)
+    app.multiselect(key=f"cfg-{dataset_id}").set_value(["acc", "acc_count", "back", "model"])
+    app.button(key=f"apply-settings-{dataset_id}").click().run()
+    no_errors(app)
+    data = state.benchmarks(dataset_id)
+    assert data.config_columns == ("acc", "acc_count", "back", "model")
+    assert data.report.rows_kept == 16, "still never averaged across the setting"
+    app.checkbox(key=f"sure-{dataset_id}").check().run()
+    app.button(key=f"delete-{dataset_id}").click().run()
+    no_errors(app)
+    assert dataset_id not in state.workspace().datasets()["id"].tolist()
+
+
+def test_uploading_the_same_bytes_with_a_new_mapping_replaces_the_old_one(app):
+    from ala.ui import state
+
+    csv = b"gpu,ii,oo,bb,speed,lat\nX,128,128,1,100,1.0\nX,128,128,16,900,1.1\nX,128,128,32,1400,1.3\n"
+    first = state.ingest("m.csv", csv, {"thpt": "lat"})
+    again = state.ingest("m.csv", csv, {"thpt": "speed"})
+    assert first.dataset_id == again.dataset_id
+    assert state.benchmarks(again.dataset_id).frame["thpt"].tolist() == [100.0, 900.0, 1400.0]

@@ -43,6 +43,15 @@ def _mapping(items: Sequence[str] | None) -> dict[str, str] | None:
     return out
 
 
+def _row_list(text: str | None) -> list[int]:
+    try:
+        return [int(t) for t in (text or "").split(",") if t.strip()]
+    except ValueError:
+        raise AlaError(
+            f"--exclude-rows expects spreadsheet row numbers separated by commas, got {text!r}"
+        ) from None
+
+
 def _csv_list(text: str | None) -> list[str] | None:
     return [t.strip() for t in text.split(",") if t.strip()] if text else None
 
@@ -53,6 +62,7 @@ def _load(args: argparse.Namespace) -> Benchmarks:
         columns=_mapping(args.map),
         config_columns=_csv_list(args.config_columns),
         duplicates=args.duplicates,
+        exclude_rows=_row_list(args.exclude_rows),
     )
     print(data.report.summary(), file=sys.stderr)
     return data
@@ -350,6 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
             choices=["mean", "keep"],
             default="mean",
             help="average repeated measurements (default) or keep them",
+        )
+        p.add_argument(
+            "--exclude-rows",
+            metavar="5,17",
+            help="spreadsheet row numbers (header = row 1) to exclude as outliers",
         )
         p.add_argument("--seed", type=int, default=0)
 

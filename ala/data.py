@@ -177,6 +177,7 @@ def load_benchmarks(
     duplicates: Literal["mean", "keep"] = "mean",
     on_bad_rows: Literal["drop", "raise"] = "drop",
     name: str | None = None,
+    exclude_rows: Sequence[int] = (),
 ) -> Benchmarks:
     """Read and validate a benchmark table.
 
@@ -196,6 +197,9 @@ def load_benchmarks(
         them in ``n_repeats``; ``"keep"`` keeps every row.
     on_bad_rows
         ``"drop"`` removes rows with unusable values and reports them; ``"raise"`` raises.
+    exclude_rows
+        Spreadsheet row numbers (header = row 1) the user excludes as outliers; they are
+        listed in the report as dropped, with that reason.
 
     Returns
     -------
@@ -266,10 +270,19 @@ def load_benchmarks(
         out = pd.concat([out, raw[extra].rename(columns=renamed)], axis=1)
     out["source_row"] = raw.index.to_numpy()
 
+    if on_bad_rows == "raise" and problems:
+        raise DataError(f"{name}: " + "; ".join(p.describe() for p in problems))
+    excluded = sorted({int(r) for r in exclude_rows} & set(raw.index.tolist()))
+    unknown = sorted({int(r) for r in exclude_rows} - set(raw.index.tolist()))
+    if unknown:
+        raise DataError(
+            f"{name}: rows {unknown[:8]} cannot be excluded: the file's data rows are "
+            f"{int(raw.index.min())} to {int(raw.index.max())} (the header is row 1)"
+        )
+    if excluded:  # recorded like any dropped row, with the reason
+        problems.append(DroppedRows("excluded by the user (outlier)", None, tuple(excluded)))
     bad_row_numbers = sorted({r for p in problems for r in p.rows})
     rows_read = len(raw) + len(table.ragged)
-    if bad_row_numbers and on_bad_rows == "raise":
-        raise DataError(f"{name}: " + "; ".join(p.describe() for p in problems))
     kept = out[~out["source_row"].isin(bad_row_numbers)]
     if kept.empty:
         raise DataError(f"{name}: no usable rows: " + "; ".join(p.describe() for p in problems))

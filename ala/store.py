@@ -16,7 +16,7 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,16 @@ CREATE TABLE IF NOT EXISTS steps (
     temperature REAL NOT NULL, accepted INTEGER NOT NULL, degenerate INTEGER NOT NULL,
     subset TEXT NOT NULL, PRIMARY KEY (run_id, iteration));
 """
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetSettings:
+    """How a stored dataset is read; ``revision`` rises with every change."""
+
+    columns: dict[str, str]
+    config_columns: list[str] | None  # None: the loader's default
+    excluded: list[int]  # spreadsheet rows excluded as outliers
+    revision: int
 
 
 def default_path() -> Path:
@@ -102,6 +112,7 @@ class Workspace:
                 ("problem", "TEXT NOT NULL DEFAULT ''"),
                 ("config_columns", "TEXT NOT NULL DEFAULT ''"),
                 ("revision", "INTEGER NOT NULL DEFAULT 0"),
+                ("excluded", "TEXT NOT NULL DEFAULT '[]'"),
             ):
                 if name not in columns:
                     con.execute(f"ALTER TABLE datasets ADD COLUMN {name} {kind}")
@@ -182,17 +193,21 @@ class Workspace:
             raise AlaError(f"dataset {dataset_id} is not in the workspace")
         return str(row[0]), bytes(row[1]), json.loads(row[2])
 
-    def settings(self, dataset_id: int) -> tuple[dict[str, str], list[str] | None, int]:
-        """A dataset's column mapping, chosen configuration columns (None: the loader's
-        default) and revision (raised by every re-mapping)."""
+    def settings(self, dataset_id: int) -> DatasetSettings:
+        """How a stored dataset is read: mapping, configuration columns, excluded rows."""
         with self._connect() as con:
             row = con.execute(
-                "SELECT columns, config_columns, revision FROM datasets WHERE id = ?",
+                "SELECT columns, config_columns, excluded, revision FROM datasets WHERE id = ?",
                 (dataset_id,),
             ).fetchone()
         if row is None:
             raise AlaError(f"dataset {dataset_id} is not in the workspace")
-        return json.loads(row[0]), (json.loads(row[1]) if row[1] else None), int(row[2])
+        return DatasetSettings(
+            columns=json.loads(row[0]),
+            config_columns=json.loads(row[1]) if row[1] else None,
+            excluded=[int(r) for r in json.loads(row[2])],
+            revision=int(row[3]),
+        )
 
     def remap_dataset(
         self,
@@ -201,15 +216,18 @@ class Workspace:
         config_columns: list[str] | None,
         rows: int,
         report: str,
+        excluded: list[int] | None = None,
     ) -> None:
-        """Store a new mapping and configuration columns; the dataset's models are dropped."""
+        """Store new reading settings (mapping, configuration columns, excluded rows); the
+        dataset's fitted models are dropped and its revision raised."""
         with self._connect() as con:
             con.execute(
-                "UPDATE datasets SET columns = ?, config_columns = ?, rows = ?, report = ?, "
-                "problem = '', revision = revision + 1 WHERE id = ?",
+                "UPDATE datasets SET columns = ?, config_columns = ?, excluded = ?, rows = ?, "
+                "report = ?, problem = '', revision = revision + 1 WHERE id = ?",
                 (
                     json.dumps(dict(columns or {})),
                     "" if config_columns is None else json.dumps(list(config_columns)),
+                    json.dumps(sorted(int(r) for r in excluded or [])),
                     rows,
                     report,
                     dataset_id,

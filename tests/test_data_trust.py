@@ -115,3 +115,21 @@ def test_sizing_stays_within_the_measured_batches_and_prefers_the_knee(synthetic
     assert huge.batch < 64, "the knee, not the flat far end"
     free = size_deployment(model, {"acc": "GPU-A"}, 512, 512, 1e7, allow_extrapolation=True)
     assert free.curve["bb"].max() == 128
+
+
+def test_outliers_excluded_by_the_user_are_recorded(tmp_path):
+    from .conftest import run_cli
+
+    frame = synthetic_frame()
+    data = load_benchmarks(frame, exclude_rows=[2, 5])
+    assert data.report.rows_kept == len(frame) - 2
+    [excluded] = [d for d in data.report.dropped if "excluded by the user" in d.reason]
+    assert excluded.rows == (2, 5)
+    csv = tmp_path / "b.csv"
+    frame.to_csv(csv, index=False)
+    out = run_cli("fit", csv, "-o", tmp_path / "m.json", "--no-calibrate", "--exclude-rows", "3,4")
+    assert out.returncode == 0
+    assert "excluded by the user (outlier) in rows 3, 4" in out.stderr
+    bad = run_cli("fit", csv, "-o", tmp_path / "m.json", "--exclude-rows", "999")
+    assert bad.returncode == 2
+    assert "cannot be excluded" in bad.stderr

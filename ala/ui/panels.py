@@ -33,9 +33,16 @@ def dataset_settings(dataset_id: int, data: Benchmarks) -> None:
             )
             for cell, canonical in zip(cells, REQUIRED, strict=True)
         }
+        rows = [int(r) for r in data.frame["source_row"]]
+        excluded = st.multiselect(
+            "Exclude rows as outliers (spreadsheet row numbers; kept in the report)",
+            sorted({*rows, *state.workspace().settings(dataset_id).excluded}),
+            default=state.workspace().settings(dataset_id).excluded,
+            key=f"exclude-{dataset_id}",
+        )
         if st.button("Apply", key=f"apply-settings-{dataset_id}"):
             new_map = {k: v for k, v in mapping.items() if v != KEEP} or None
-            problem = state.remap(dataset_id, new_map, chosen or None)
+            problem = state.remap(dataset_id, new_map, chosen or None, excluded)
             if problem:
                 st.error(plain(problem), icon=":material/error:")
             else:

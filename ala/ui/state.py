@@ -71,22 +71,26 @@ def select_dataset(dataset_id: int) -> None:
 
 def benchmarks(dataset_id: int) -> Benchmarks:
     """A stored dataset, parsed and validated with its current mapping (cached per revision)."""
-    return _benchmarks(dataset_id, workspace().settings(dataset_id)[2])
+    return _benchmarks(dataset_id, workspace().settings(dataset_id).revision)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _benchmarks(dataset_id: int, revision: int) -> Benchmarks:
     ws = workspace()
     name, content, _ = ws.dataset(dataset_id)
-    columns, config_columns, _ = ws.settings(dataset_id)
+    settings = ws.settings(dataset_id)
     return load_benchmarks(
-        content, columns=columns or None, config_columns=config_columns, name=name
+        content,
+        columns=settings.columns or None,
+        config_columns=settings.config_columns,
+        exclude_rows=settings.excluded,
+        name=name,
     )
 
 
 def model(dataset_id: int, method: str = "default") -> ThroughputModel:
     """The fitted (and calibrated) model, from the workspace if it was fitted before."""
-    return _model(dataset_id, workspace().settings(dataset_id)[2], method)
+    return _model(dataset_id, workspace().settings(dataset_id).revision, method)
 
 
 @st.cache_resource(show_spinner="Fitting curves and calibrating intervals...", max_entries=8)
@@ -134,7 +138,7 @@ def ingest(name: str, content: bytes, mapping: dict[str, str] | None = None) -> 
     report = outcome.data.report
     ws = workspace()
     dataset_id = ws.add_dataset(name, content, mapping, report.rows_kept, report.summary())
-    if mapping and ws.settings(dataset_id)[0] != mapping:
+    if mapping and ws.settings(dataset_id).columns != mapping:
         # The same bytes again with another mapping: the new mapping wins.
         ws.remap_dataset(dataset_id, mapping, None, report.rows_kept, report.summary())
     return UploadOutcome(dataset_id, outcome.data, None)
@@ -349,9 +353,12 @@ def workspace_or_stop() -> Workspace:
 
 
 def remap(
-    dataset_id: int, columns: dict[str, str] | None, config_columns: list[str] | None
+    dataset_id: int,
+    columns: dict[str, str] | None,
+    config_columns: list[str] | None,
+    excluded: list[int] | None = None,
 ) -> str | None:
-    """Re-read a stored dataset with another mapping or configuration columns.
+    """Re-read a stored dataset with another mapping, configuration columns or exclusions.
 
     Returns the loader's message when the new settings do not work (nothing changes then);
     otherwise stores them, drops the dataset's fitted models and returns None.
@@ -360,12 +367,18 @@ def remap(
     name, content, _ = ws.dataset(dataset_id)
     try:
         data = load_benchmarks(
-            content, columns=columns or None, config_columns=config_columns, name=name
+            content,
+            columns=columns or None,
+            config_columns=config_columns,
+            exclude_rows=excluded or (),
+            name=name,
         )
     except DataError as exc:
         return str(exc)
     report = data.report
-    ws.remap_dataset(dataset_id, columns, config_columns, report.rows_kept, report.summary())
+    ws.remap_dataset(
+        dataset_id, columns, config_columns, report.rows_kept, report.summary(), excluded
+    )
     return None
 
 

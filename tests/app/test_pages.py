@@ -279,3 +279,14 @@ def test_uploading_the_same_bytes_with_a_new_mapping_replaces_the_old_one(app):
     again = state.ingest("m.csv", csv, {"thpt": "speed"})
     assert first.dataset_id == again.dataset_id
     assert state.benchmarks(again.dataset_id).frame["thpt"].tolist() == [100.0, 900.0, 1400.0]
+
+
+def test_outliers_excluded_on_the_data_page_are_kept_with_the_dataset(app):
+    from ala.ui import state
+
+    dataset_id = int(state.workspace().datasets()["id"].iloc[-1])
+    app.multiselect(key=f"exclude-{dataset_id}").set_value([2, 3])
+    app.button(key=f"apply-settings-{dataset_id}").click().run()
+    no_errors(app)
+    assert state.workspace().settings(dataset_id).excluded == [2, 3]
+    assert "excluded by the user" in state.benchmarks(dataset_id).report.summary()

@@ -47,8 +47,12 @@ def test_model_intervals_round_trip_and_require_calibration(synthetic, tmp_path)
     assert (pred["thpt_lo"] <= pred["thpt_pred"]).all()
     assert (pred["thpt_pred"] <= pred["thpt_hi"]).all()
     assert (pred["proximity"] == 1.0).all(), "benchmarked points are at distance 0"
-    wider = model.predict(queries, interval=0.99)
-    assert (wider["thpt_hi"] >= pred["thpt_hi"]).all()
+    narrower = model.predict(queries, interval=0.8)
+    assert (narrower["thpt_hi"] <= pred["thpt_hi"]).all()
+    assert (narrower["thpt_lo"] >= pred["thpt_lo"]).all()
+    too_sure = model.predict(queries, interval=0.999)  # more than the scores can support
+    assert too_sure["thpt_hi"].isna().all(), "an unbounded range is withheld, not printed"
+    assert too_sure["note"].str.contains("no reliable interval").all()
     path = tmp_path / "m.json"
     model.save(path)
     again = ThroughputModel.load(path).predict(queries, interval=0.9)

@@ -56,6 +56,14 @@ class DatasetSettings:
     config_columns: list[str] | None  # None: the loader's default
     excluded: list[int]  # spreadsheet rows excluded as outliers
     revision: int
+    sha256: str  # of the stored bytes
+
+    @property
+    def fingerprint(self) -> str:
+        """The bytes and every reading setting: equal fingerprints read to equal data, in any
+        workspace, so caches keyed by it are never stale."""
+        settings = json.dumps([self.columns, self.config_columns, self.excluded], sort_keys=True)
+        return f"{self.sha256}:{hashlib.sha256(settings.encode()).hexdigest()}"
 
 
 def default_path() -> Path:
@@ -197,7 +205,8 @@ class Workspace:
         """How a stored dataset is read: mapping, configuration columns, excluded rows."""
         with self._connect() as con:
             row = con.execute(
-                "SELECT columns, config_columns, excluded, revision FROM datasets WHERE id = ?",
+                "SELECT columns, config_columns, excluded, revision, sha256 FROM datasets "
+                "WHERE id = ?",
                 (dataset_id,),
             ).fetchone()
         if row is None:
@@ -207,6 +216,7 @@ class Workspace:
             config_columns=json.loads(row[1]) if row[1] else None,
             excluded=[int(r) for r in json.loads(row[2])],
             revision=int(row[3]),
+            sha256=str(row[4]),
         )
 
     def remap_dataset(

@@ -71,11 +71,16 @@ def select_dataset(dataset_id: int) -> None:
 
 def benchmarks(dataset_id: int) -> Benchmarks:
     """A stored dataset, parsed and validated with its current mapping (cached per revision)."""
-    return _benchmarks(dataset_id, workspace().settings(dataset_id).revision)
+    return _benchmarks(dataset_id, fingerprint(dataset_id))
+
+
+def fingerprint(dataset_id: int) -> str:
+    """What the cached results of a dataset are keyed by: its bytes and reading settings."""
+    return workspace().settings(dataset_id).fingerprint
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _benchmarks(dataset_id: int, revision: int) -> Benchmarks:
+def _benchmarks(dataset_id: int, fingerprint: str) -> Benchmarks:
     ws = workspace()
     name, content, _ = ws.dataset(dataset_id)
     settings = ws.settings(dataset_id)
@@ -90,11 +95,11 @@ def _benchmarks(dataset_id: int, revision: int) -> Benchmarks:
 
 def model(dataset_id: int, method: str = "default") -> ThroughputModel:
     """The fitted (and calibrated) model, from the workspace if it was fitted before."""
-    return _model(dataset_id, workspace().settings(dataset_id).revision, method)
+    return _model(dataset_id, fingerprint(dataset_id), method)
 
 
 @st.cache_resource(show_spinner="Fitting curves and calibrating intervals...", max_entries=8)
-def _model(dataset_id: int, revision: int, method: str) -> ThroughputModel:
+def _model(dataset_id: int, fingerprint: str, method: str) -> ThroughputModel:
     ws = workspace()
     doc = ws.load_model(dataset_id, method)
     if doc is not None:
@@ -168,11 +173,21 @@ def _validate(
     return UploadOutcome(None, data, None)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
 def evaluation(
     dataset_id: int, methods: tuple[str, ...], protocols: tuple[str, ...], level: float
 ) -> Comparison:
     """Methods compared under the protocols, with coverage; errors carry a ``model`` column."""
+    return _evaluation(dataset_id, fingerprint(dataset_id), methods, protocols, level)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _evaluation(
+    dataset_id: int,
+    fingerprint: str,
+    methods: tuple[str, ...],
+    protocols: tuple[str, ...],
+    level: float,
+) -> Comparison:
     from ala.service import compare
 
     data = benchmarks(dataset_id)
@@ -191,7 +206,6 @@ def config_rows(dataset_id: int, key: ConfigKey) -> pd.DataFrame:
     return rows[["ii", "oo", "bb", "thpt"]].reset_index(drop=True)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
 def whatif(
     dataset_id: int,
     config: ConfigKey,
@@ -203,6 +217,21 @@ def whatif(
     price: float | None,
 ) -> tuple[CurvePrediction, pd.DataFrame, SizingResult]:
     """One what-if: the predicted curve, the nearest benchmarks and the sizing, computed once."""
+    return _whatif(dataset_id, fingerprint(dataset_id), config, ii, oo, bb, level, target, price)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _whatif(
+    dataset_id: int,
+    fingerprint: str,
+    config: ConfigKey,
+    ii: float,
+    oo: float,
+    bb: float,
+    level: float,
+    target: float,
+    price: float | None,
+) -> tuple[CurvePrediction, pd.DataFrame, SizingResult]:
     fitted = model(dataset_id)
     interval = level if fitted.calibration_ is not None else None
     curve = fitted.predict_curve(config, ii, oo, [bb], interval=interval)

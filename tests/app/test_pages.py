@@ -24,10 +24,11 @@ PAGES = [
 def app(tmp_path, monkeypatch):
     monkeypatch.setenv("ALA_WORKSPACE", str(tmp_path / "ws"))
 
-    import streamlit as st
+    from ala.ui import state
 
-    st.cache_data.clear()  # a fresh workspace per test, and nothing cached from another
-    st.cache_resource.clear()
+    # A fresh workspace per test; results cached by dataset fingerprint stay valid across
+    # workspaces (the sample is fitted once per session).
+    state.workspace.clear()
     at = AppTest.from_file(APP, default_timeout=180)
     return at.run()
 
@@ -163,6 +164,7 @@ def test_a_model_saved_by_an_older_version_is_refitted_not_shown_as_an_error(app
     dataset_id = int(ws.datasets()["id"].iloc[-1])
     ws.save_model(dataset_id, "default", {"format": "ala.throughput-model", "version": 1})
     state._model.clear()
+    state._whatif.clear()
     at = app.switch_page("pages/predict.py").run()
     no_errors(at)
     assert ws.load_model(dataset_id, "default")["version"] == 2

@@ -295,6 +295,38 @@ def chain_specs(
     return specs
 
 
+def _one_thread() -> None:
+    """In a chain worker: one OpenMP thread, since the workers already share the cores.
+
+    The variable alone is too late where the fork server already loaded OpenMP, so the
+    running pool is limited too (threadpoolctl, installed with scikit-learn).
+    """
+    os.environ["OMP_NUM_THREADS"] = "1"
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    global _THREAD_LIMIT
+    _THREAD_LIMIT = threadpool_limits(limits=1)
+
+
+_THREAD_LIMIT: object = None  # kept alive for the worker's lifetime
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Processes for chains: forked from a clean server process (POSIX), else spawned.
+
+    A child forked from a process that already ran XGBoost's OpenMP threads can deadlock, so
+    workers never fork from the caller. The fork server imports the heavy libraries once
+    (before any thread starts), which keeps each new worker cheap.
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["ala.annealing", "ala.model", "xgboost"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
 def run_chains(
     specs: Sequence[ChainSpec], *, processes: int | None = None, scheduler: str | None = None
 ) -> list[AnnealRun]:
@@ -322,10 +354,10 @@ def run_chains(
         docs = [_run_chain(s) for s in specs]
     else:
         workers = min(len(specs), processes or os.cpu_count() or 1)
-        # "spawn": a forked child of a process that already ran XGBoost's OpenMP threads can
-        # deadlock; fresh interpreters cannot.
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        context = _worker_context()
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_one_thread
+        ) as pool:
             docs = list(pool.map(_run_chain, specs))
     return [AnnealRun.from_dict(d) for d in docs]
 

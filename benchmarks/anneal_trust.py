@@ -72,7 +72,7 @@ def main() -> None:
         mask = np.zeros(len(rows_cfg), bool)
         mask[half] = True
         report = trust.trust(rows_cfg[mask])
-        actual = median_ape(rows_cfg[mask], rows_cfg[~mask])
+        actual = median_ape(rows_cfg[mask], rows_cfg[~mask], settings.method)
         rows.append(
             {
                 "held-out dataset": " / ".join(config),

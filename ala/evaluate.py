@@ -51,6 +51,7 @@ PROTOCOLS = (
 # left: an unseen inner or outer length, a batch size above or below the measured ones).
 CALIBRATION_PROTOCOLS = ("loo_inner", "loo_extreme", "max_batch", "kfold", "min_batch")
 MAX_INNER_FOLDS = 20
+WITHHELD_RATIO = 10.0  # as ala.model.MAX_INTERVAL_RATIO: wider intervals are not shown
 SPARSE_LENGTHS = 2
 SPARSE_BATCHES = 3
 # The three protocols of the paper's comparison (kfold is extra).
@@ -333,8 +334,11 @@ def interval_coverage(
     """Empirical coverage and median relative width per protocol and method.
 
     Configurations are split into ``folds`` groups; the intervals of each group's held-out
-    rows are calibrated on the scores of the other groups only (all protocols pooled by
-    situation), so no row is covered by an interval calibrated on itself.
+    rows are calibrated on the scores of the other groups only, from the protocols a fitted
+    model calibrates on (:data:`CALIBRATION_PROTOCOLS`, pooled by situation; all protocols
+    when none of those ran), so no row is covered by an interval calibrated on itself and
+    the other protocols test intervals as a user gets them. ``withheld`` is the share (%) of
+    intervals wider than the 10x a prediction shows (:data:`ala.model.MAX_INTERVAL_RATIO`).
     """
     errors = result.errors.dropna(subset=["situation", "scale"]).copy()
     if errors.empty:
@@ -344,8 +348,10 @@ def interval_coverage(
     group[np.random.default_rng(seed).permutation(len(uniques))] = np.arange(len(uniques)) % folds
     errors["group"] = group[codes]
     parts = []
+    pool = errors[errors["protocol"].isin(CALIBRATION_PROTOCOLS)]
+    pool = pool if len(pool) else errors
     for (_, g), rows in errors.groupby(["method", "group"]):
-        others = errors[(errors["method"] == rows["method"].iloc[0]) & (errors["group"] != g)]
+        others = pool[(pool["method"] == rows["method"].iloc[0]) & (pool["group"] != g)]
         calibration = IntervalCalibration.from_errors(others)
         parts.append(apply_interval(rows, calibration, level))
     covered = pd.concat(parts)
@@ -353,12 +359,15 @@ def interval_coverage(
         covered["thpt"] <= covered["thpt_hi"]
     )
     covered["rel_width"] = (covered["thpt_hi"] - covered["thpt_lo"]) / covered["thpt_pred"] * 100
+    with np.errstate(invalid="ignore", divide="ignore"):
+        covered["withheld"] = ~(covered["thpt_hi"] <= WITHHELD_RATIO * covered["thpt_lo"])
     grouped = covered.groupby(["protocol", "method"], sort=False)
     return pd.DataFrame(
         {
             "coverage": grouped["covered"].mean() * 100,
             "median_rel_width": grouped["rel_width"].median(),
             "mean_rel_width": grouped["rel_width"].mean(),
+            "withheld": grouped["withheld"].mean() * 100,
             "n": grouped.size(),
         }
     ).reset_index()

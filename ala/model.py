@@ -39,7 +39,12 @@ from ala.errors import (
     UnknownConfigurationError,
     UnknownNameError,
 )
-from ala.evaluate import EvaluationResult, calibrate_intervals, interval_coverage
+from ala.evaluate import (
+    WITHHELD_RATIO,
+    EvaluationResult,
+    calibrate_intervals,
+    interval_coverage,
+)
 from ala.files import write_text
 from ala.intervals import NOISE_FLOOR, IntervalCalibration, apply_interval, nearest_points
 from ala.modelfile import canonical_booster, field, numbers, require, table
@@ -59,7 +64,7 @@ POINT_COLUMNS = ("ii", "oo", "bb", "thpt")
 # Predictions above this multiple of a configuration's highest measured throughput are flagged.
 ABOVE_MEASURED = 1.25
 # An interval whose upper bound exceeds this multiple of its lower bound is not shown.
-MAX_INTERVAL_RATIO = 10.0
+MAX_INTERVAL_RATIO = WITHHELD_RATIO
 DATABASE_COLUMNS = ("config", "ii", "oo", "a", "b", "c", "bb_min", "bb_max", "mape", "status")
 # What a saved curve may hold (a fitted b lies in [1e-5, 5]; tokens/s below a trillion).
 PARAMETER_RANGES = (

@@ -160,7 +160,10 @@ def prediction_figure(
 ) -> go.Figure:
     """A predicted curve with its interval band; ``curve`` has bb, thpt_pred, thpt_lo, thpt_hi."""
     fig = go.Figure()
-    if {"thpt_lo", "thpt_hi"} <= set(curve.columns):
+    band = {"thpt_lo", "thpt_hi"} <= set(curve.columns) and bool(
+        np.isfinite(curve["thpt_lo"]).any()
+    )
+    if band:  # withheld intervals (NaN) draw no band and no legend entry
         fig.add_trace(
             go.Scatter(
                 x=np.concatenate([curve["bb"], curve["bb"][::-1]]),
@@ -172,7 +175,7 @@ def prediction_figure(
                 hoverinfo="skip",
             )
         )
-    custom = curve[["thpt_lo", "thpt_hi"]].to_numpy() if "thpt_lo" in curve else None
+    custom = curve[["thpt_lo", "thpt_hi"]].to_numpy() if band else None
     fig.add_trace(
         go.Scatter(
             x=curve["bb"],

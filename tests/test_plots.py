@@ -79,3 +79,16 @@ def test_figures_draw_only_okabe_ito_colours_one_per_curve(synthetic):
     assert len(curve_colours) == len(db)
     assert set(curve_colours) <= OKABE_ITO
     assert len(set(curve_colours)) == len(curve_colours)
+
+
+def test_a_withheld_interval_draws_no_band():
+    curve = pd.DataFrame(
+        {
+            "bb": [1.0, 2.0],
+            "thpt_pred": [1.0, 2.0],
+            "thpt_lo": [np.nan] * 2,
+            "thpt_hi": [np.nan] * 2,
+        }
+    )
+    fig = plots.prediction_figure(curve)
+    assert [t.name for t in fig.data] == ["prediction"]

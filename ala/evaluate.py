@@ -319,12 +319,15 @@ def calibrate_intervals(
     config_columns: Sequence[str] | None = None,
     seed: int = 0,
 ) -> tuple[IntervalCalibration, pd.DataFrame]:
-    """Calibration scores from every protocol's out-of-fold predictions of ``factory``'s model.
+    """Calibration scores from out-of-fold predictions of ``factory``'s model under
+    :data:`CALIBRATION_PROTOCOLS`.
 
     Returns the calibration and the out-of-fold errors it was computed from (reused by
     reports, so accuracy is not evaluated twice).
     """
-    result = evaluate(data, {"model": factory}, PROTOCOLS, config_columns=config_columns, seed=seed)
+    result = evaluate(
+        data, {"model": factory}, CALIBRATION_PROTOCOLS, config_columns=config_columns, seed=seed
+    )
     return IntervalCalibration.from_errors(result.errors), result.errors
 
 

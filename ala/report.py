@@ -27,8 +27,13 @@ td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}th{background:
 """
 
 
+def _number(value: float) -> str:
+    """Integers as integers (512, not 512.000); other numbers to three decimals."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3f}"
+
+
 def _table(frame: pd.DataFrame) -> str:
-    return str(frame.to_html(index=False, float_format=lambda v: f"{v:,.3f}", border=0))
+    return str(frame.to_html(index=False, float_format=_number, border=0, na_rep="—"))
 
 
 def default_configs(model: ThroughputModel, count: int = 2) -> list[int]:

@@ -103,3 +103,10 @@ def test_two_sessions_writing_at_once_do_not_corrupt_the_workspace(tmp_path):
     for t in threads:
         t.join()
     assert [len(first.run_trace(r)) for r in runs] == [200, 200]
+
+
+def test_report_tables_print_integers_as_integers(synthetic):
+    model = ThroughputModel().fit(synthetic)
+    html = build_report(synthetic, model, "T")
+    assert ">512<" in html
+    assert "512.000" not in html

@@ -21,7 +21,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -129,7 +129,10 @@ class PaperLearner:
         document = canonical_booster(data.get("xgboost"), "learner.xgboost")
         document["version"] = [int(p) for p in re.findall(r"\d+", xgb.__version__)[:3]]
         booster = xgb.Booster()
-        booster.load_model(bytearray(json.dumps(document).encode()))
+        try:
+            booster.load_model(bytearray(json.dumps(document).encode()))
+        except xgb.core.XGBoostError as exc:
+            raise ModelFileError(f"learner.xgboost: {str(exc)[:200]}") from None
         return cls(booster)
 
 
@@ -212,18 +215,18 @@ class ThroughputModel:
         self.config_columns_ = cols
         self.column_map_ = dict(data.report.column_map) if isinstance(data, Benchmarks) else {}
         codes, uniques = pd.factorize(config_keys(frame, cols))
-        self.configs_: list[ConfigKey] = [tuple(k) for k in uniques]
+        self._set_configs([tuple(k) for k in uniques])
         self.learners_: list[PaperLearner | PriorLearner] = []
         if self.method == "paper":
             self.database_ = build_database(frame, cols, solver="scipy", weighting="none")
-            by_config = self.database_.groupby(self._codes(self.database_), sort=True)
+            by_config = self.database_.groupby(self.config_ids(self.database_), sort=True)
             self.learners_ = [
                 PaperLearner.fit(rows, self.seed, self.n_estimators) for _, rows in by_config
             ]
         else:
             self.learners_ = [PriorLearner.fit(rows) for _, rows in frame.groupby(codes, sort=True)]
             self.database_ = build_database(frame, cols, solver=self._fit_default_curves)
-        self.database_.insert(0, "config", self._codes(self.database_))
+        self.database_.insert(0, "config", self.config_ids(self.database_))
         self.points_ = pd.DataFrame(
             {"config": codes, **{c: frame[c].to_numpy(float) for c in POINT_COLUMNS}}
         )
@@ -239,9 +242,13 @@ class ThroughputModel:
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
-    def _codes(self, frame: pd.DataFrame) -> npt.NDArray[np.int64]:
+    def _set_configs(self, keys: list[ConfigKey]) -> None:
+        self.configs_: list[ConfigKey] = keys
+        self.config_index_ = {key: i for i, key in enumerate(keys)}
+
+    def config_ids(self, frame: pd.DataFrame) -> npt.NDArray[np.int64]:
         """The configuration id (position in ``configs_``) of each row of a canonical frame."""
-        index = {key: i for i, key in enumerate(self.configs_)}
+        index = self.config_index_
         return np.array([index[k] for k in config_keys(frame, self.config_columns_)], np.int64)
 
     @property
@@ -264,15 +271,11 @@ class ThroughputModel:
             else make_key(config, self.config_columns_)
         )
         try:
-            return self.configs_.index(key)
-        except ValueError:
+            return self.config_index_[key]
+        except KeyError:
             raise UnknownConfigurationError(
                 f"configuration {config_label(key)!r} was never benchmarked"
             ) from None
-
-    def keys_of(self, frame: pd.DataFrame) -> list[ConfigKey]:
-        """The configuration key of every row of ``frame`` (canonical values)."""
-        return list(config_keys(frame, self.config_columns_))
 
     def config_values(self, config: int) -> dict[str, str]:
         """The ``{column: value}`` of configuration id ``config``."""
@@ -280,7 +283,7 @@ class ThroughputModel:
 
     def _fit_default_curves(self, groups: pd.DataFrame, bb: Array, y: Array) -> Array:
         params = np.empty((len(groups), 3))
-        codes = self._codes(groups)
+        codes = self.config_ids(groups)
         for code, idx in pd.Series(codes).groupby(codes, sort=False).indices.items():
             learner = self.learners_[int(code)]
             assert isinstance(learner, PriorLearner)
@@ -315,7 +318,7 @@ class ThroughputModel:
                 f"queries lack column(s) {missing}; the model was fitted on "
                 f"configuration columns {cols} plus ii, oo, bb"
             )
-        index = {key: i for i, key in enumerate(self.configs_)}
+        index = self.config_index_
         query_keys = config_keys(queries, cols)
         unknown = list(dict.fromkeys(k for k in query_keys if k not in index))
         if unknown:
@@ -352,7 +355,7 @@ class ThroughputModel:
                 else anchor_curves(learner, ii, oo)
             )
         # thpt(0) = c - a >= 0 on every path (database, learned, paper's XGBoost), so no
-        # prediction is negative below the measured batch sizes; see ``saturation_floor``.
+        # prediction is negative below the measured batch sizes.
         params[:, 0] = np.minimum(params[:, 0], params[:, 2])
         found[list(PARAMS)] = params
         return keys.merge(found, on=["config", "ii", "oo"], how="left")
@@ -391,10 +394,9 @@ class ThroughputModel:
         notes = _add_note(
             notes,
             above,
-            [
-                f"above anything measured for this configuration (at most {t:,.0f} tokens/s)"
-                for t in top
-            ],
+            lambda i: (
+                f"above anything measured for this configuration (at most {top[i]:,.0f} tokens/s)"
+            ),
         )
         out["note"] = notes
         if interval is None:
@@ -418,11 +420,10 @@ class ThroughputModel:
         out["note"] = _add_note(
             out["note"].to_numpy(dtype=object),
             absurd,
-            [
+            lambda _: (
                 f"no reliable interval: the calibrated range would span more than "
                 f"{MAX_INTERVAL_RATIO:g}x here (far from the measured points)"
-            ]
-            * len(out),
+            ),
         )
         near = nearest_points(self.points_, params.assign(bb=bb), k=1)
         distance = near.set_index("query")["distance"].reindex(range(len(out))).to_numpy()
@@ -618,13 +619,11 @@ class ThroughputModel:
                 f"supported (this ala reads version {FORMAT_VERSION}); refit "
                 "the model with this version"
             )
-        from xgboost.core import XGBoostError
-
         try:
             return cls._from_valid_dict(doc, source)
         except ModelFileError as exc:
             raise ModelFileError(f"{source}: damaged model file: {exc}") from None
-        except (KeyError, TypeError, ValueError, IndexError, OverflowError, XGBoostError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError) as exc:
             raise ModelFileError(
                 f"{source}: damaged model file ({type(exc).__name__}: {str(exc)[:200]})"
             ) from None
@@ -691,7 +690,7 @@ class ThroughputModel:
             require(isinstance(accuracy, dict), "accuracy", "expected an object")
             model.accuracy_ = pd.DataFrame(accuracy)
         learner_cls = PaperLearner if method == "paper" else PriorLearner
-        model.configs_ = keys
+        model._set_configs(keys)
         model.learners_ = [
             learner_cls.from_dict(field(c, "learner", dict, f"configs[{i}]"))
             for i, c in enumerate(configs)
@@ -717,12 +716,15 @@ class ThroughputModel:
 
 
 def _add_note(
-    notes: npt.NDArray[np.object_], where: npt.NDArray[np.bool_], texts: Sequence[str]
+    notes: npt.NDArray[np.object_], where: npt.NDArray[np.bool_], text: Callable[[int], str]
 ) -> npt.NDArray[np.object_]:
-    """Append ``texts[i]`` to ``notes[i]`` where ``where[i]`` (joined with '; ')."""
+    """Append ``text(i)`` to ``notes[i]`` where ``where[i]`` (joined with '; ').
+
+    The text is built for the flagged rows only: predict is a hot path.
+    """
     out = np.asarray(notes, dtype=object).copy()
     for i in (int(k) for k in np.flatnonzero(where)):
-        out[i] = f"{out[i]}; {texts[i]}" if out[i] else texts[i]
+        out[i] = f"{out[i]}; {text(i)}" if out[i] else text(i)
     return out
 
 

@@ -135,10 +135,9 @@ def round_seconds(
     """Seconds per round by batch size for ``trace``'s median lengths on one configuration."""
     from ala.scheduling.run import round_seconds_from_model
 
-    values = dict(zip(model.config_columns_, config, strict=True))
     return round_seconds_from_model(
         model,
-        values,
+        config,
         float(np.median(trace.prompt)),
         float(np.median(trace.output)),
         idle_round_s,
@@ -248,7 +247,7 @@ def predict_file(
     """Predictions for every row of a query file, in order, with the file's own columns.
 
     Adds ``thpt_pred`` and ``source``; with ``interval`` also ``thpt_lo, thpt_hi,
-    confidence, nearest_distance``; with an annealing ``run`` file also Algorithm 8's
+    proximity, nearest_distance``; with an annealing ``run`` file also Algorithm 8's
     ``predicted_error`` and ``confidence`` (Algorithm 8: the only "confidence" in ala) of
     each configuration's training data. ``identified`` and ``note`` say where the data cannot
     identify a prediction (a factor that never varied); those rows get no interval.
@@ -271,7 +270,7 @@ def predict_file(
         from ala.annealing import load_runs
         from ala.trust import TrustModel, trust_by_config
 
-        ids = [model.config_id(k) for k in model.keys_of(canonical)]
+        ids = [int(i) for i in model.config_ids(canonical)]
         reports = trust_by_config(TrustModel(seed).fit(load_runs(run)), model, ids)
         out["predicted_error"] = [reports[i].predicted_error for i in ids]
         out["confidence"] = [reports[i].confidence for i in ids]

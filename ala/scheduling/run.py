@@ -67,7 +67,7 @@ def simulate(
 
 def round_seconds_from_model(
     model: ThroughputModel,
-    config: Mapping[str, str],
+    config: Mapping[str, object] | tuple[str, ...],
     prompt: float,
     output: float,
     idle_round_s: float = 0.02,

@@ -23,6 +23,7 @@ from ala.service import ALL_METHODS
 
 if TYPE_CHECKING:
     from ala.data import Benchmarks
+    from ala.model import ThroughputModel
     from ala.scheduling.run import Scenario
     from ala.scheduling.traces import Trace
     from ala.service import FloatArray
@@ -176,11 +177,9 @@ def _round_seconds(args: argparse.Namespace, trace: Trace) -> FloatArray | None:
     return round_seconds(model, key, trace, args.round_ms / 1000)
 
 
-def _example_config(model: object) -> str:
+def _example_config(model: ThroughputModel) -> str:
     from ala.configs import format_config
-    from ala.model import ThroughputModel
 
-    assert isinstance(model, ThroughputModel)
     return format_config(model.configs_[0], model.config_columns_)
 
 

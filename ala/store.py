@@ -50,12 +50,11 @@ CREATE TABLE IF NOT EXISTS steps (
 
 @dataclass(frozen=True, slots=True)
 class DatasetSettings:
-    """How a stored dataset is read; ``revision`` rises with every change."""
+    """How a stored dataset is read (the bytes' sha256 and every reading setting)."""
 
     columns: dict[str, str]
     config_columns: list[str] | None  # None: the loader's default
     excluded: list[int]  # spreadsheet rows excluded as outliers
-    revision: int
     sha256: str  # of the stored bytes
 
     @property
@@ -119,7 +118,6 @@ class Workspace:
             for name, kind in (
                 ("problem", "TEXT NOT NULL DEFAULT ''"),
                 ("config_columns", "TEXT NOT NULL DEFAULT ''"),
-                ("revision", "INTEGER NOT NULL DEFAULT 0"),
                 ("excluded", "TEXT NOT NULL DEFAULT '[]'"),
             ):
                 if name not in columns:
@@ -183,7 +181,7 @@ class Workspace:
         """Every stored dataset: id, name, rows, added, problem ('' if usable; newest last)."""
         with self._connect() as con:
             return pd.read_sql_query(
-                "SELECT id, name, rows, created, problem, revision FROM datasets ORDER BY id", con
+                "SELECT id, name, rows, created, problem FROM datasets ORDER BY id", con
             )
 
     def mark_unusable(self, dataset_id: int, problem: str) -> None:
@@ -205,8 +203,7 @@ class Workspace:
         """How a stored dataset is read: mapping, configuration columns, excluded rows."""
         with self._connect() as con:
             row = con.execute(
-                "SELECT columns, config_columns, excluded, revision, sha256 FROM datasets "
-                "WHERE id = ?",
+                "SELECT columns, config_columns, excluded, sha256 FROM datasets WHERE id = ?",
                 (dataset_id,),
             ).fetchone()
         if row is None:
@@ -215,8 +212,7 @@ class Workspace:
             columns=json.loads(row[0]),
             config_columns=json.loads(row[1]) if row[1] else None,
             excluded=[int(r) for r in json.loads(row[2])],
-            revision=int(row[3]),
-            sha256=str(row[4]),
+            sha256=str(row[3]),
         )
 
     def remap_dataset(
@@ -229,11 +225,11 @@ class Workspace:
         excluded: list[int] | None = None,
     ) -> None:
         """Store new reading settings (mapping, configuration columns, excluded rows); the
-        dataset's fitted models are dropped and its revision raised."""
+        dataset's fitted models are dropped."""
         with self._connect() as con:
             con.execute(
                 "UPDATE datasets SET columns = ?, config_columns = ?, excluded = ?, rows = ?, "
-                "report = ?, problem = '', revision = revision + 1 WHERE id = ?",
+                "report = ?, problem = '' WHERE id = ?",
                 (
                     json.dumps(dict(columns or {})),
                     "" if config_columns is None else json.dumps(list(config_columns)),

@@ -24,9 +24,8 @@ price = s2.number_input(
 )
 key = tuple(config[c] for c in data.config_columns)
 try:
-    prediction, near, size = state.whatif(
-        dataset_id, key, float(ii), float(oo), float(bb), level, target, price or None
-    )
+    workload = state.Workload(key, float(ii), float(oo), float(bb), level, target, price or None)
+    prediction, near, size = state.whatif(dataset_id, workload)
 except AlaError as exc:
     st.error(plain(exc))
     st.stop()

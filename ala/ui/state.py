@@ -70,7 +70,7 @@ def select_dataset(dataset_id: int) -> None:
 
 
 def benchmarks(dataset_id: int) -> Benchmarks:
-    """A stored dataset, parsed and validated with its current mapping (cached per revision)."""
+    """A stored dataset, parsed and validated with its current settings (cached by fingerprint)."""
     return _benchmarks(dataset_id, fingerprint(dataset_id))
 
 
@@ -206,45 +206,34 @@ def config_rows(dataset_id: int, key: ConfigKey) -> pd.DataFrame:
     return rows[["ii", "oo", "bb", "thpt"]].reset_index(drop=True)
 
 
-def whatif(
-    dataset_id: int,
-    config: ConfigKey,
-    ii: float,
-    oo: float,
-    bb: float,
-    level: float,
-    target: float,
-    price: float | None,
-) -> tuple[CurvePrediction, pd.DataFrame, SizingResult]:
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """One what-if question: configuration, lengths, batch, interval level, target, price."""
+
+    config: ConfigKey
+    ii: float
+    oo: float
+    bb: float
+    level: float
+    target: float
+    price: float | None
+
+
+def whatif(dataset_id: int, q: Workload) -> tuple[CurvePrediction, pd.DataFrame, SizingResult]:
     """One what-if: the predicted curve, the nearest benchmarks and the sizing, computed once."""
-    return _whatif(dataset_id, fingerprint(dataset_id), config, ii, oo, bb, level, target, price)
+    return _whatif(dataset_id, fingerprint(dataset_id), q)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _whatif(
-    dataset_id: int,
-    fingerprint: str,
-    config: ConfigKey,
-    ii: float,
-    oo: float,
-    bb: float,
-    level: float,
-    target: float,
-    price: float | None,
+    dataset_id: int, fingerprint: str, q: Workload
 ) -> tuple[CurvePrediction, pd.DataFrame, SizingResult]:
     fitted = model(dataset_id)
-    interval = level if fitted.calibration_ is not None else None
-    curve = fitted.predict_curve(config, ii, oo, [bb], interval=interval)
-    near = fitted.nearest(fitted.batch_queries(config, ii, oo, [bb]), k=5)
-    sizing = size_deployment(
-        fitted,
-        dict(zip(fitted.config_columns_, config, strict=True)),
-        ii,
-        oo,
-        target,
-        price,
-        interval=level,
-    )
+    interval = q.level if fitted.calibration_ is not None else None
+    curve = fitted.predict_curve(q.config, q.ii, q.oo, [q.bb], interval=interval)
+    near = fitted.nearest(fitted.batch_queries(q.config, q.ii, q.oo, [q.bb]), k=5)
+    values = fitted.config_values(fitted.config_id(q.config))
+    sizing = size_deployment(fitted, values, q.ii, q.oo, q.target, q.price, interval=q.level)
     return curve, near, sizing
 
 

@@ -147,11 +147,8 @@ def test_a_damaged_workspace_gives_one_clear_message(tmp_path):
 
 def test_a_full_workspace_names_the_database(tmp_path, monkeypatch):
     ws = Workspace(tmp_path)
-    real = sqlite3.connect
 
     def full(*args, **kwargs):
-        con = real(*args, **kwargs)
-        con.set_authorizer(lambda *a: sqlite3.SQLITE_OK)
         raise sqlite3.OperationalError("database or disk is full")
 
     monkeypatch.setattr(sqlite3, "connect", full)
@@ -197,13 +194,9 @@ def test_hostile_arguments_exit_2_with_one_line(tmp_path, args):
     trace.write_text(
         "time,prompt,output\n" + "\n".join(f"{i},{10 + i},{3 + i % 4}" for i in range(50))
     )
-    tz = tmp_path / "tz.csv"
-    tz.write_text(
-        "time,prompt,output\n2023-01-01T00:00:00+00:00,5,3\n2023-01-01T00:00:01+05:00,5,3\nnot a time,5,3\n"
-    )
     huge = tmp_path / "huge.csv"
     huge.write_text("time,prompt,output\n0,1e308,3\n1,5,1e308\n")
-    values = {"csv": csv, "trace": trace, "tmp": tmp_path, "tz": tz, "huge": huge}
+    values = {"csv": csv, "trace": trace, "tmp": tmp_path, "huge": huge}
     out = run_cli(*[a.format(**values) for a in args])
     assert out.returncode == 2, (out.stdout, out.stderr)
     lines = out.stderr.strip().splitlines()

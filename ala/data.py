@@ -404,10 +404,11 @@ def _varying_columns(frame: pd.DataFrame, config: Sequence[str], extra: Sequence
     """Extra columns that look like settings (text, or a few integers) and vary between rows
     with the same configuration, ii, oo and bb: averaging across them would mix setups."""
     keys = [*config, "ii", "oo", "bb"]
+    present = [c for c in extra if c in frame and c not in keys and c != "source_row"]
+    # One pass over all columns first: a constant column cannot vary between repeats.
+    counts = frame[present].nunique() if present else pd.Series(dtype=int)
     found = []
-    for col in extra:
-        if col not in frame or col in keys or col == "source_row":
-            continue
+    for col in (c for c in present if counts[c] > 1):
         values = frame[col].astype(str).str.strip()
         if values.nunique() <= 1:
             continue

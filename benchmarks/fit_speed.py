@@ -97,6 +97,15 @@ def main() -> None:
     t_load, _ = best_of(1, lambda: load_benchmarks(big, name="big.csv"))
     print(f"load + validate a 500,000-row CSV ({len(big) / 1e6:.0f} MB) : {t_load:8.3f} s")
 
+    # Issue 15's wide file: 5,000 extra columns x 32 rows (reported at 293 s before the fix).
+    extra = [f"x{i}" for i in range(5000)]
+    wide = "\n".join(
+        ["acc,ii,oo,bb,thpt," + ",".join(extra)]
+        + [f"a,1,1,{b},{b * 10}," + ",".join("1" for _ in extra) for b in range(1, 33)]
+    ).encode()
+    t_wide, _ = best_of(3, lambda: load_benchmarks(wide, name="wide.csv"))
+    print(f"load + validate 5,000 columns x 32 rows   : {t_wide:8.3f} s")
+
 
 if __name__ == "__main__":
     main()

@@ -28,6 +28,7 @@ import pandas as pd
 
 from ala.configs import canonical_text, config_keys, config_label
 from ala.errors import DataError
+from ala.specs import Catalogue
 from ala.tables import (
     DroppedRows,
     RawTable,
@@ -178,6 +179,8 @@ def load_benchmarks(
     on_bad_rows: Literal["drop", "raise"] = "drop",
     name: str | None = None,
     exclude_rows: Sequence[int] = (),
+    check_limits: bool = True,
+    specs: Catalogue | None = None,
 ) -> Benchmarks:
     """Read and validate a benchmark table.
 
@@ -200,6 +203,13 @@ def load_benchmarks(
     exclude_rows
         Spreadsheet row numbers (header = row 1) the user excludes as outliers; they are
         listed in the report as dropped, with that reason.
+    check_limits
+        Drop (and report) rows whose throughput exceeds what the hardware can deliver,
+        where the accelerator and model are in the spec catalogue (see
+        :func:`ala.physics.above_limit_rows`): a failed run or a unit error, never a
+        measurement.
+    specs
+        The spec catalogue for that check; the bundled one by default.
 
     Returns
     -------
@@ -281,6 +291,9 @@ def load_benchmarks(
         )
     if excluded:  # recorded like any dropped row, with the reason
         problems.append(DroppedRows("excluded by the user (outlier)", None, tuple(excluded)))
+    limit_notes: list[str] = []
+    if check_limits:
+        problems, limit_notes = _check_limits(out, problems, tuple(chosen_config), specs)
     bad_row_numbers = sorted({r for p in problems for r in p.rows})
     rows_read = len(raw) + len(table.ragged)
     kept = out[~out["source_row"].isin(bad_row_numbers)]
@@ -291,6 +304,7 @@ def load_benchmarks(
         f"column '{old}' is a name ala uses itself; it is kept as '{new}'"
         for old, new in renamed.items()
     ]
+    notes += limit_notes
     if decimal_comma:
         notes.append(
             "decimal commas read as decimal points (100,5 = 100.5): the file is ';'-separated"
@@ -342,6 +356,37 @@ def load_benchmarks(
         notes=tuple(notes),
     )
     return Benchmarks(kept.reset_index(drop=True), report, tuple(chosen_config))
+
+
+def _check_limits(
+    out: pd.DataFrame,
+    problems: list[DroppedRows],
+    config: tuple[str, ...],
+    specs: Catalogue | None,
+) -> tuple[list[DroppedRows], list[str]]:
+    """Add the rows above the hardware's throughput limit to ``problems``; notes for what
+    could not be checked."""
+    from ala.physics import above_limit_rows
+
+    bad = {r for p in problems for r in p.rows}
+    valid = out[~out["source_row"].isin(bad)]
+    above, unchecked = above_limit_rows(valid, config, specs)
+    notes = [f"hardware limits not checked: {unchecked[0]}"] if unchecked else []
+    if len(unchecked) > 1:
+        notes[0] += f" (and {len(unchecked) - 1} more configurations)"
+    if above.any():
+        rows = tuple(int(r) for r in valid["source_row"].to_numpy()[above])
+        problems = [
+            *problems,
+            DroppedRows(
+                "throughput above what the hardware can deliver (each decode step reads the "
+                "weights at the accelerators' memory bandwidth; every token costs its FLOPs at "
+                "peak compute): a failed run or a unit error",
+                "thpt",
+                rows,
+            ),
+        ]
+    return problems, notes
 
 
 def _check_ambiguous_columns(columns: Sequence[str], name: str) -> None:

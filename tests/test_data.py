@@ -25,9 +25,11 @@ def test_shared_dataset_maps_its_columns(shared_benchmarks):
     frame = shared_benchmarks.frame
     assert (frame["ii"] == frame["oo"]).all()
     assert report.rows_read == 4772
+    # 23 rows exceed what the hardware can deliver (failed runs at the longest length);
     # 57 keys measured twice are averaged into one row each
+    assert report.rows_dropped == 23
     assert report.repeats_merged == 114
-    assert report.rows_kept == 4772 - 57
+    assert report.rows_kept == 4772 - 23 - 57
     assert frame["n_repeats"].max() == 2
 
 

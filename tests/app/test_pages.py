@@ -55,7 +55,7 @@ def test_data_page_starts_with_the_sample_dataset(app):
     no_errors(app)
     assert "Benchmark data" in app.title[0].value
     kept = next(m for m in app.metric if m.label == "Rows kept")
-    assert kept.value == "4,715"
+    assert kept.value == "4,692"
 
 
 def test_good_upload_is_saved_and_selected(app):

@@ -1,4 +1,4 @@
-"""The ``ala`` command line: fit, predict, evaluate, report, anneal, trust, schedule, sweep.
+"""The ``ala`` command line: fit, predict, evaluate, report, anneal, trust, specs, schedule.
 
 Each command is argparse -> one library call -> print. Heavy modules are imported inside the
 commands, so ``ala schedule --help`` loads neither xgboost nor scikit-learn. User mistakes (bad
@@ -20,6 +20,7 @@ from ala.evaluate import PAPER_PROTOCOLS, PROTOCOLS
 from ala.files import write_csv
 from ala.scheduling.policies import POLICIES
 from ala.service import ALL_METHODS
+from ala.transfer_eval import TRANSFER_METHODS, TRANSFER_PROTOCOLS
 
 if TYPE_CHECKING:
     from ala.data import Benchmarks
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from ala.scheduling.run import Scenario
     from ala.scheduling.traces import Trace
     from ala.service import FloatArray
+    from ala.specs import Catalogue
 
 POLICY_NAMES = tuple(POLICIES)
 METHODS = ("default", "paper")
@@ -89,7 +91,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """``ala predict``: predictions for every row of a query file."""
     from ala.service import predict_file
 
-    out = predict_file(args.model, args.queries, interval=args.interval, run=args.run)
+    out = predict_file(
+        args.model, args.queries, interval=args.interval, run=args.run, specs=_specs(args)
+    )
     unidentified = out.loc[~out["identified"].astype(bool), "note"]
     for note, count in unidentified.value_counts().items():
         print(
@@ -104,11 +108,49 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _specs(args: argparse.Namespace) -> Catalogue | None:
+    """The catalogue extended by ``--specs`` files (None: the bundled one)."""
+    if not getattr(args, "specs", None):
+        return None
+    from ala.specs import Catalogue
+
+    return Catalogue.load(args.specs)
+
+
+def cmd_specs(args: argparse.Namespace) -> int:
+    """``ala specs``: list the catalogue, or check which values of a dataset it covers."""
+    from ala.service import spec_listing
+
+    print(spec_listing(_specs(args), args.check, kind=args.kind))
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """``ala evaluate``: methods under hold-out protocols."""
-    from ala.service import compare
+    from ala.service import compare, compare_transfer
 
     data = _load(args)
+    protocols = args.protocol or list(PAPER_PROTOCOLS)
+    transfer = [p for p in protocols if p in TRANSFER_PROTOCOLS]
+    if transfer:
+        if len(transfer) < len(protocols):
+            raise AlaError(
+                "transfer protocols (leave_*_out) and within-configuration protocols cannot "
+                "be mixed in one run; run them separately"
+            )
+        table = compare_transfer(
+            data,
+            methods=_csv_list(args.methods) or list(TRANSFER_METHODS),
+            protocols=transfer,
+            shots=[int(k) for k in _csv_list(args.shots) or ["0"]],
+            level=args.interval,
+            specs=_specs(args),
+            seed=args.seed,
+        )
+        print(
+            table.to_json(orient="records", indent=2) if args.json else table.to_string(index=False)
+        )
+        return 0
     result = compare(
         data,
         methods=_csv_list(args.methods) or list(ALL_METHODS),
@@ -396,21 +438,42 @@ def build_parser() -> argparse.ArgumentParser:
         "confidence of each configuration's training data",
     )
     pred.add_argument("--seed", type=int, default=0)
+    pred.add_argument(
+        "--specs",
+        action="append",
+        type=Path,
+        help="extra spec file (CSV or TOML), repeatable: configurations never benchmarked are "
+        "transferred from measured siblings through the specs",
+    )
     pred.set_defaults(func=cmd_predict)
+
+    sp = sub.add_parser("specs", help="list the spec catalogue, or check a dataset against it")
+    sp.add_argument("--specs", action="append", type=Path, help="extra spec file (CSV or TOML)")
+    sp.add_argument("--check", type=Path, help="benchmark CSV: which of its values have specs")
+    sp.add_argument("--kind", choices=["accelerator", "model"], help="list one kind only")
+    sp.set_defaults(func=cmd_specs)
 
     ev = sub.add_parser("evaluate", help="compare methods under hold-out protocols")
     data_args(ev)
     ev.add_argument(
         "--protocol",
         action="append",
-        choices=PROTOCOLS,
-        help=f"repeatable (default: {', '.join(PAPER_PROTOCOLS)})",
+        choices=(*PROTOCOLS, *TRANSFER_PROTOCOLS),
+        help=f"repeatable (default: {', '.join(PAPER_PROTOCOLS)}); the leave_*_out protocols "
+        "hold out whole configurations (transfer)",
     )
     ev.add_argument(
         "--methods",
         metavar="M1,M2",
-        help=f"comma-separated from {', '.join(ALL_METHODS)} (default: all)",
+        help=f"comma-separated from {', '.join(ALL_METHODS)} (default: all); for transfer "
+        f"protocols from {', '.join(TRANSFER_METHODS)}",
     )
+    ev.add_argument(
+        "--shots",
+        metavar="0,1,3",
+        help="transfer protocols: measurements of each held-out configuration given (default 0)",
+    )
+    ev.add_argument("--specs", action="append", type=Path, help="extra spec file (CSV or TOML)")
     ev.add_argument("--k", type=int, default=5, help="folds of the kfold protocol")
     ev.add_argument("--json", action="store_true", help="print machine-readable JSON")
     ev.add_argument("--errors", type=Path, help="write per-row errors to this CSV")

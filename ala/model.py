@@ -48,6 +48,7 @@ from ala.evaluate import (
 from ala.files import write_text
 from ala.intervals import NOISE_FLOOR, IntervalCalibration, apply_interval, nearest_points
 from ala.modelfile import canonical_booster, field, numbers, require, table
+from ala.physics import memory_check
 from ala.prior import PRIOR_WEIGHT, PriorLearner
 from ala.results import CurvePrediction, FitReport
 
@@ -277,6 +278,25 @@ class ThroughputModel:
                 f"configuration {config_label(key)!r} was never benchmarked"
             ) from None
 
+    def training_frame(self) -> pd.DataFrame:
+        """The measured points the model was fitted on, with their configuration columns."""
+        self._check_fitted()
+        ids = self.points_["config"].to_numpy()
+        out = pd.DataFrame(
+            {
+                c: np.array([k[j] for k in self.configs_], dtype=object)[ids]
+                for j, c in enumerate(self.config_columns_)
+            }
+        )
+        for c in POINT_COLUMNS:
+            out[c] = self.points_[c].to_numpy(float)
+        return out
+
+    def knows(self, frame: pd.DataFrame) -> npt.NDArray[np.bool_]:
+        """Per row of a canonical frame, whether its configuration was benchmarked."""
+        keys = config_keys(frame, self.config_columns_)
+        return np.array([k in self.config_index_ for k in keys], bool)
+
     def config_values(self, config: int) -> dict[str, str]:
         """The ``{column: value}`` of configuration id ``config``."""
         return config_dict(self.configs_[config], self.config_columns_)
@@ -505,6 +525,9 @@ class ThroughputModel:
         bb
             Batch sizes asked for; they are on the grid and marked in plots. The grid runs
             from 1 to at least twice the largest of them (and 64).
+
+        The frame also says, per batch size, whether weights and KV cache fit in memory
+        (``fits_memory``: None where the specs are unknown) and why not (``memory_note``).
         interval
             Interval level (e.g. 0.9); needs a calibrated model.
 
@@ -520,7 +543,11 @@ class ThroughputModel:
         top = max(2 * max(asked, default=32.0), 64.0)
         grid = np.unique(np.concatenate([np.round(np.geomspace(1, top, 60)), asked]))
         queries = self.batch_queries(key, ii, oo, grid)
-        frame = self.predict(queries, interval=interval).drop(columns=list(self.config_columns_))
+        frame = self.predict(queries, interval=interval)
+        memory = memory_check(frame)  # weights + KV cache against the accelerators' memory
+        frame = frame.drop(columns=list(self.config_columns_))
+        frame["fits_memory"] = memory["fits_memory"].to_numpy(dtype=object)  # True/False/None
+        frame["memory_note"] = memory["memory_note"].to_numpy()
         return CurvePrediction(key, float(ii), float(oo), interval, frame, asked)
 
     def report(self) -> FitReport:

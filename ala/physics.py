@@ -221,6 +221,11 @@ def memory_check(queries: pd.DataFrame, catalogue: Catalogue | None = None) -> p
                 )
     fits = [None if np.isnan(n) else bool(n <= h) for n, h in zip(need, have, strict=True)]
     return pd.DataFrame(
-        {"memory_need_gb": need, "memory_gb": have, "fits_memory": fits, "memory_note": notes},
+        {
+            "memory_need_gb": need,
+            "memory_gb": have,
+            "fits_memory": pd.Series(fits, dtype=object, index=queries.index),
+            "memory_note": notes,
+        },
         index=queries.index,
     )

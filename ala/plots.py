@@ -387,3 +387,24 @@ def latency_bars(summary: pd.DataFrame) -> go.Figure:
         )
     fig.update_layout(barmode="group")
     return _layout(fig, "Latency per policy relative to hindsight", "Policy", "Ratio to hindsight")
+
+
+def transfer_figure(
+    curve: pd.DataFrame, siblings: pd.DataFrame, query_bb: Sequence[float] = ()
+) -> go.Figure:
+    """A transferred curve with its band, over the measured points of the siblings it leans
+    on (one colour per sibling; ``siblings`` has bb, thpt, sibling)."""
+    fig = prediction_figure(curve, query_bb, title="Transferred curve and measured siblings")
+    for i, (label, rows) in enumerate(siblings.groupby("sibling", sort=False)):
+        fig.add_trace(
+            go.Scatter(
+                x=rows["bb"],
+                y=rows["thpt"],
+                mode="markers+lines",
+                name=f"measured: {label}",
+                line={"color": color(i + 1), "dash": "dot", "width": 1},
+                marker={"color": color(i + 1), "size": 8},
+                hovertemplate="batch %{x}: %{y:,.1f} tokens/s measured<extra></extra>",
+            )
+        )
+    return fig

@@ -25,6 +25,8 @@ from ala.scheduling.traces import Trace, load_trace
 
 if TYPE_CHECKING:
     from ala.model import ThroughputModel
+    from ala.specs import Catalogue
+    from ala.transfer import TransferModel
 
 FloatArray = npt.NDArray[np.float64]
 ALL_METHODS = (
@@ -243,6 +245,7 @@ def predict_file(
     interval: float | None = None,
     run: str | Path | None = None,
     seed: int = 0,
+    specs: Catalogue | None = None,
 ) -> pd.DataFrame:
     """Predictions for every row of a query file, in order, with the file's own columns.
 
@@ -251,18 +254,44 @@ def predict_file(
     ``predicted_error`` and ``confidence`` (Algorithm 8: the only "confidence" in ala) of
     each configuration's training data. ``identified`` and ``note`` say where the data cannot
     identify a prediction (a factor that never varied); those rows get no interval.
+
+    A configuration that was never benchmarked is transferred from its measured siblings
+    through the spec catalogue (``source`` ``transfer``; ``unseen`` names the attributes in
+    which it differs from the nearest sibling, ``siblings`` the ones it leans on). Every row
+    gets the memory check: ``memory_need_gb`` (weights + KV cache), ``fits_memory``.
+
+    Raises
+    ------
+    SpecError
+        For a never-benchmarked configuration whose specs are not in the catalogue.
     """
     from ala.data import load_queries
     from ala.model import ThroughputModel
+    from ala.physics import memory_check
 
     model = ThroughputModel.load(model_path)
     raw, canonical = load_queries(queries, model.config_columns_, model.column_map_)
-    pred = model.predict(canonical, interval=interval)
+    known = model.knows(canonical)
+    parts = []
+    if known.any():
+        parts.append(model.predict(canonical[known], interval=interval))
+    if not known.all():
+        parts.append(transfer_predict(model, canonical[~known], interval, specs))
+    pred = pd.concat(parts).reindex(canonical.index)
+    pred["unseen"] = pred["unseen"].fillna("") if "unseen" in pred else ""
+    pred["siblings"] = pred["siblings"].fillna("") if "siblings" in pred else ""
+    memory = memory_check(canonical, specs)
+    pred["memory_need_gb"] = memory["memory_need_gb"].to_numpy()
+    pred["fits_memory"] = memory["fits_memory"].to_numpy()
+    pred["note"] = [
+        "; ".join(n for n in (str(a or ""), b) if n)
+        for a, b in zip(pred["note"], memory["memory_note"], strict=True)
+    ]
     out = raw.copy()
     extra = ["thpt_pred", "source"]
     if interval is not None:
         extra += ["thpt_lo", "thpt_hi", "proximity", "nearest_distance"]
-    extra += ["identified", "note"]
+    extra += ["identified", "note", "unseen", "siblings", "memory_need_gb", "fits_memory"]
     for col in extra:
         # Never overwrite a column of the user's file: ours gets a prefix if the name is taken.
         out[col if col not in raw.columns else f"ala_{col}"] = pred[col].to_numpy()
@@ -270,8 +299,208 @@ def predict_file(
         from ala.annealing import load_runs
         from ala.trust import TrustModel, trust_by_config
 
+        if not known.all():
+            raise AlaError(
+                "--run gives the confidence of benchmarked configurations only; remove the "
+                "never-benchmarked rows or the --run option"
+            )
         ids = [int(i) for i in model.config_ids(canonical)]
         reports = trust_by_config(TrustModel(seed).fit(load_runs(run)), model, ids)
         out["predicted_error"] = [reports[i].predicted_error for i in ids]
         out["confidence"] = [reports[i].confidence for i in ids]
     return out
+
+
+def transfer_predict(
+    model: ThroughputModel,
+    queries: pd.DataFrame,
+    interval: float | None = None,
+    specs: Catalogue | None = None,
+) -> pd.DataFrame:
+    """Predictions for configurations ``model`` never saw, transferred from the ones it did.
+
+    Intervals wider than :data:`ala.model.MAX_INTERVAL_RATIO` are withheld with a note, as
+    for every other prediction.
+    """
+    from ala.model import MAX_INTERVAL_RATIO
+    from ala.transfer import TransferModel
+
+    transfer = TransferModel(model.config_columns_, specs).fit(model.training_frame())
+    moved = transfer.predict(queries, interval=interval)
+    notes = [
+        f"transferred from measured siblings (see siblings); differs from the nearest in "
+        f"{u.replace(';', ', ') or 'nothing'}"
+        for u in moved["unseen"]
+    ]
+    if interval is not None:
+        wide = ~(moved["thpt_hi"] <= MAX_INTERVAL_RATIO * moved["thpt_lo"]).to_numpy()
+        moved.loc[wide, ["thpt_lo", "thpt_hi"]] = np.nan
+        notes = [
+            n
+            + (
+                "; no reliable interval: the calibrated range spans more than "
+                f"{MAX_INTERVAL_RATIO:g}x"
+                if w
+                else ""
+            )
+            for n, w in zip(notes, wide, strict=True)
+        ]
+        moved["proximity"] = np.nan
+        moved["nearest_distance"] = np.nan
+    moved["identified"] = True
+    moved["note"] = notes
+    return moved
+
+
+# ------------------------------------------------------------------------- specs and transfer
+def spec_listing(
+    specs: Catalogue | None = None,
+    check: str | Path | None = None,
+    kind: str | None = None,
+) -> str:
+    """The catalogue as text tables, or, with a dataset, which of its accelerator and model
+    values have an entry (and which do not, with how to add them)."""
+    from ala.physics import bundled_catalogue
+    from ala.specs import coverage
+
+    catalogue = specs or bundled_catalogue()
+    kinds = ("accelerator", "model") if kind is None else (kind,)
+    if check is None:
+        shown = {
+            "accelerator": [
+                "name",
+                "vendor",
+                "memory_gb",
+                "memory_bw_tbs",
+                "bf16_tflops",
+                "fp8_tflops",
+                "fp4_tflops",
+                "interconnect_gbs",
+                "source",
+            ],
+            "model": [
+                "name",
+                "total_params_b",
+                "active_params_b",
+                "layers",
+                "kv_heads",
+                "head_dim",
+                "default_precision",
+                "source",
+            ],
+        }
+        blocks = []
+        for k in kinds:
+            table = catalogue.table(k)[shown[k]]  # type: ignore[arg-type]
+            blocks.append(f"{k}s ({len(table)}):\n" + table.fillna("").to_string(index=False))
+        return "\n\n".join(blocks)
+    from ala.data import load_benchmarks
+
+    data = load_benchmarks(check, check_limits=False)
+    lines = []
+    for k, column in (("accelerator", "acc"), ("model", "model")):
+        if k not in kinds:
+            continue
+        if column not in data.frame:
+            lines.append(f"{k}s: the data has no {column!r} column")
+            continue
+        found = coverage(catalogue, k, sorted(data.frame[column].unique()))  # type: ignore[arg-type]
+        for value, entry in zip(found["value"], found["entry"], strict=True):
+            lines.append(
+                f"{k} {value!r}: " + (f"-> {entry}" if entry else "MISSING: add it with --specs")
+            )
+    return "\n".join(lines)
+
+
+def compare_transfer(
+    data: Benchmarks,
+    methods: Sequence[str],
+    protocols: Sequence[str],
+    shots: Sequence[int] = (0,),
+    level: float | None = 0.9,
+    specs: Catalogue | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Transfer methods under the leave-one-attribute-out protocols: the summary table."""
+    from ala.transfer_eval import evaluate_transfer
+
+    result = evaluate_transfer(
+        data, methods, protocols, shots=shots, level=level, specs=specs, seed=seed
+    )
+    return result.summary
+
+
+@dataclass(frozen=True, slots=True)
+class TransferAnswer:
+    """A what-if for a configuration that may never have been benchmarked.
+
+    ``curve``: bb, thpt_pred and, with a level, thpt_lo / thpt_hi (NaN where withheld);
+    ``source``: ``transfer`` or ``measured-curve``; ``unseen``: attributes in which it differs
+    from the nearest measured sibling; ``siblings``: the measured points, at this length, of
+    the siblings it leans on most (for overlaying); ``memory``: the memory check per batch.
+    """
+
+    curve: pd.DataFrame
+    source: str
+    unseen: tuple[str, ...]
+    siblings: pd.DataFrame
+    memory: pd.DataFrame
+    note: str
+
+
+def transfer_whatif(
+    model: TransferModel,
+    config: Mapping[str, str],
+    ii: float,
+    oo: float,
+    batches: Sequence[float],
+    level: float | None = 0.9,
+    specs: Catalogue | None = None,
+) -> TransferAnswer:
+    """Predict a curve for any configuration whose specs are known, and say what it rests on.
+
+    Raises
+    ------
+    SpecError
+        When the accelerator or model is missing from the catalogue.
+    """
+    from ala.configs import config_label
+    from ala.model import MAX_INTERVAL_RATIO
+    from ala.physics import memory_check
+
+    cols = model.config_columns_
+    queries = pd.DataFrame({c: str(config.get(c, "")) for c in cols}, index=range(len(batches)))
+    queries["ii"], queries["oo"], queries["bb"] = float(ii), float(oo), np.asarray(batches, float)
+    pred = model.predict(queries, interval=level)
+    curve = pd.concat(
+        [queries[["bb"]], pred.drop(columns=["source", "unseen", "siblings"])], axis=1
+    )
+    note = ""
+    if level is not None:
+        wide = ~(curve["thpt_hi"] <= MAX_INTERVAL_RATIO * curve["thpt_lo"])
+        if wide.any():
+            curve.loc[wide, ["thpt_lo", "thpt_hi"]] = np.nan
+            note = (
+                f"no reliable interval: held-out transfers of this kind missed by more than "
+                f"{MAX_INTERVAL_RATIO:g}x at this level"
+            )
+    labels = [s for s in str(pred["siblings"].iloc[0]).split("; ") if s]
+    points = []
+    for m in model.measured_:
+        label = config_label(m.key)
+        if label in labels:
+            rows = m.points[(m.points["ii"] == ii) & (m.points["oo"] == oo)]
+            points.append(rows.assign(sibling=label))
+    siblings = (
+        pd.concat(points, ignore_index=True)
+        if points
+        else pd.DataFrame(columns=["ii", "oo", "bb", "thpt", "sibling"])
+    )
+    return TransferAnswer(
+        curve=curve.reset_index(drop=True),
+        source=str(pred["source"].iloc[0]),
+        unseen=tuple(u for u in str(pred["unseen"].iloc[0]).split(";") if u),
+        siblings=siblings,
+        memory=memory_check(queries, specs),
+        note=note,
+    )

@@ -11,6 +11,8 @@ import pandas as pd
 
 from ala.errors import AlaError
 from ala.model import ThroughputModel
+from ala.physics import resolve
+from ala.specs import Catalogue
 
 # One replica short of the target: recommend the smallest batch reaching this share of the
 # best predicted throughput (the knee), not the far end of a flat curve.
@@ -48,6 +50,7 @@ def size_deployment(
     max_batch: int | None = None,
     interval: float = 0.9,
     allow_extrapolation: bool = False,
+    specs: Catalogue | None = None,
 ) -> SizingResult:
     """Smallest batch size, replicas and cost per million tokens to serve ``target_tps``.
 
@@ -70,6 +73,24 @@ def size_deployment(
     largest = float(measured.max()) if len(measured) else 1.0
     if max_batch is None:
         max_batch = int(max(1, 2 * largest if allow_extrapolation else largest))
+    memory_note = ""
+    deployment = resolve(config, specs)
+    if isinstance(deployment, str):
+        memory_note = f"memory not checked: {deployment}"
+    elif deployment.accelerator.memory_gb is not None:
+        fitting = deployment.largest_batch(ii, oo)
+        if fitting < 1:
+            raise AlaError(
+                f"{deployment.model.name} does not fit on {deployment.count:g} x "
+                f"{deployment.accelerator.name}: the weights alone need "
+                f"{deployment.weights_gb():,.0f} GB of {deployment.memory_gb:,.0f} GB"
+            )
+        if fitting < max_batch:
+            max_batch = fitting
+            memory_note = (
+                f"batch limited to {fitting} by memory: weights and the KV cache of "
+                f"{ii + oo:g} tokens per sequence fill {deployment.memory_gb:,.0f} GB"
+            )
     bb = np.arange(1, max_batch + 1, dtype=float)
     queries = model.batch_queries(config, ii, oo, bb)
     calibrated = model.calibration_ is not None
@@ -108,6 +129,7 @@ def size_deployment(
                 f"batch {bb[k]:g} is beyond the largest benchmarked ({largest:g})"
                 if bb[k] > largest
                 else "",
+                memory_note,
             )
             if n
         ),

@@ -39,6 +39,8 @@ with left:
         f"{row.thpt_pred:,.0f} tokens/s",
         help="tokens/s counting input and output tokens, as in the benchmarks",
     )
+    if row.fits_memory is False:
+        st.error(plain(f"Infeasible: {row.memory_note}."))
     if not row.identified:
         st.warning(f"Not identified by the data: {row.note}. No interval is given.")
     elif has_interval:

@@ -59,6 +59,10 @@ def test_fit_then_predict_keeps_rows_and_columns(tmp_path, bench_csv):
         "source",
         "identified",
         "ala_note",
+        "unseen",
+        "siblings",
+        "memory_need_gb",
+        "fits_memory",
     ]
     assert list(pred["source"]) == ["database", "learned"]
     assert list(pred["note"]) == ["x", "y"], "the file's own column is never overwritten"

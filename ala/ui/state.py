@@ -433,3 +433,67 @@ def ingest_once(
     if outcome.error is None:
         seen[key] = outcome
     return outcome, True
+
+
+# ------------------------------------------------------------------------- transfer
+def specs_catalogue(content: bytes | None, name: str = "specs.csv") -> Any:
+    """The bundled catalogue, extended by an uploaded specs file (CSV or TOML)."""
+    return _specs_catalogue(content, name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _specs_catalogue(content: bytes | None, name: str) -> Any:
+    from ala.physics import bundled_catalogue
+    from ala.specs import parse_specs
+
+    base = bundled_catalogue()
+    return base if content is None else base.extended(parse_specs(content, name))
+
+
+def transfer_model(dataset_id: int, specs_key: tuple[bytes | None, str] = (None, "")) -> Any:
+    """The transfer model of a dataset (fitted once per dataset and specs file)."""
+    return _transfer_model(dataset_id, fingerprint(dataset_id), specs_key)
+
+
+@st.cache_resource(show_spinner="Learning efficiencies across configurations...", max_entries=4)
+def _transfer_model(dataset_id: int, fingerprint: str, specs_key: tuple[bytes | None, str]) -> Any:
+    from ala.transfer import TransferModel
+
+    catalogue = specs_catalogue(*specs_key)
+    return TransferModel(specs=catalogue).fit(benchmarks(dataset_id))
+
+
+def transfer_choices(
+    dataset_id: int, specs_key: tuple[bytes | None, str] = (None, "")
+) -> dict[str, list[str]]:
+    """Values to offer per configuration column: the data's, then the catalogue's."""
+    data = benchmarks(dataset_id)
+    catalogue = specs_catalogue(*specs_key)
+    extra = {
+        "acc": catalogue.accelerators["name"].tolist(),
+        "model": catalogue.models["name"].tolist(),
+        "acc_count": ["1", "2", "4", "8"],
+    }
+    out = {}
+    for col in data.config_columns:
+        seen = sorted(data.frame[col].astype(str).unique())
+        out[col] = seen + [v for v in extra.get(col, []) if v not in seen]
+    return out
+
+
+def transfer_whatif(
+    dataset_id: int,
+    values: tuple[tuple[str, str], ...],
+    ii: float,
+    oo: float,
+    bb: float,
+    level: float,
+    specs_key: tuple[bytes | None, str] = (None, ""),
+) -> Any:
+    """The transferred curve over the dataset's batch sizes (and ``bb``) for a configuration."""
+    from ala.service import transfer_whatif as answer
+
+    fitted = transfer_model(dataset_id, specs_key)
+    measured = benchmarks(dataset_id).frame["bb"].unique().tolist()
+    batches = sorted({float(b) for b in [*measured, bb, 1.0]})
+    return answer(fitted, dict(values), ii, oo, batches, level, specs_catalogue(*specs_key))

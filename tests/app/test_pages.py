@@ -13,6 +13,7 @@ PAGES = [
     "pages/data.py",
     "pages/curves.py",
     "pages/predict.py",
+    "pages/transfer.py",
     "pages/compare.py",
     "pages/annealing.py",
     "pages/scheduling.py",
@@ -106,6 +107,24 @@ def test_whatif_change_updates_the_prediction(app):
     at.number_input(key="p-ii").set_value(3000).run()
     no_errors(at)
     assert any("learned curve" in m.value for m in at.markdown)
+
+
+def test_whatif_that_cannot_fit_in_memory_says_so(app):
+    """ii=3000, oo=300, bb=200 of Llama-2-7B on one H100 needs ~360 GB: marked infeasible."""
+    at = app.switch_page("pages/predict.py").run()
+    for column, value in (
+        ("acc", "Nvidia H100 GPU"),
+        ("acc_count", "1"),
+        ("back", "vLLM"),
+        ("model", "meta-llama/Llama-2-7b-hf"),
+    ):
+        at.selectbox(key=f"predict-{column}").set_value(value).run()
+    at.number_input(key="p-ii").set_value(3000)
+    at.number_input(key="p-oo").set_value(300)
+    at.number_input(key="p-bb").set_value(200).run()
+    no_errors(at)
+    assert any("Infeasible: does not fit in memory" in text(e) for e in at.error)
+    assert any("limited to" in text(m) for m in [*at.markdown, *at.caption, *at.warning])
 
 
 def test_scheduling_page_compares_policies(app):
@@ -292,3 +311,22 @@ def test_outliers_excluded_on_the_data_page_are_kept_with_the_dataset(app):
     no_errors(app)
     assert state.workspace().settings(dataset_id).excluded == [2, 3]
     assert "excluded by the user" in state.benchmarks(dataset_id).report.summary()
+
+
+def test_transfer_page_predicts_an_accelerator_never_benchmarked(app):
+    """Choosing an H200 (in the catalogue, not in the sample) gives a transferred curve with
+    its source, the attribute it differs in, and the memory check."""
+    app.switch_page("pages/transfer.py").run()
+    no_errors(app)
+    app.selectbox(key="t-acc").set_value("NVIDIA H200 SXM 141GB").run()
+    no_errors(app)
+    shown = " ".join(text(m) for m in app.markdown)
+    assert "Source:** transfer; differs from the nearest measured sibling in: acc" in shown
+    assert any("GB (weights + KV cache)" in text(s) for s in app.success)
+    assert next(m for m in app.metric if m.label == "Predicted throughput").value.endswith(
+        "tokens/s"
+    )
+    app.selectbox(key="t-model").set_value("meta-llama/Llama-2-70b-hf").run()
+    app.selectbox(key="t-acc_count").set_value("1").run()
+    no_errors(app)
+    assert any("of 141 GB" in text(e) for e in [*app.error, *app.success])

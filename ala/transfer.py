@@ -1,0 +1,613 @@
+"""Predict configurations that were never benchmarked: sibling curves rescaled by the specs.
+
+Every measured configuration has the default method's physical latency model (see
+:mod:`ala.prior`): a fixed overhead, prefill cost per prompt token, a per-step cost of reading
+the weights, compute per generated token and an attention cost per context token, plus the
+measured residuals it missed. :meth:`ala.physics.Deployment.term_parts` says what each of
+those costs should be from the specs, split into what the accelerator, the count and the model
+contribute.
+
+To predict a configuration X that was never measured, each measured *sibling* S (sharing most
+attributes with X) lends its coefficients, each term rescaled by the spec ratio
+``exp(sum_p beta_p * (part_p(X) - part_p(S)))``, and its residuals. Three things the specs do
+not say are learned across all configurations:
+
+* ``beta`` per part (accelerator, count, model): how fully a spec ratio turns into speed
+  (doubling the GPUs rarely doubles the speed);
+* an efficiency correction, a ridge regression of the log error of each sibling pair on the
+  difference of their attributes (framework, vendor, framework x vendor, accelerator, model,
+  precision, and the accelerator's bandwidth, compute and memory): the shrinkage toward the
+  group that a mixed-effects model gives, so a held-out accelerator borrows its vendor's
+  efficiency;
+* ``lambda`` per attribute: how much a sibling that differs there counts; the siblings'
+  answers are averaged in log space with weights ``prod_a lambda_a ** d_a`` (``d_a`` is 1 where
+  they differ, the number of doublings for the accelerator count).
+
+All three are chosen on folds that hold out one value of one attribute at a time (the transfer
+protocols of :mod:`ala.transfer_eval`), and the same folds calibrate the intervals per
+attribute in which X differs from its nearest sibling; several differing attributes combine in
+quadrature, so intervals widen with every unseen attribute.
+
+With a few measurements of X itself (``shots``: fewer than ``min_points``) the transfer
+answer moves toward them by the shrunk mean log ratio ``n / (n + 1) x mean(log(shot /
+transfer))``; ``shift`` reports how far.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ala.configs import ConfigKey, config_keys, config_label
+from ala.data import Benchmarks, infer_config_columns
+from ala.errors import AlaError
+from ala.physics import ACCELERATOR, COUNT, MODEL, PRECISION, Deployment, resolve
+from ala.prior import IDW_POWER, PriorLearner, latency_features
+from ala.specs import Catalogue, SpecError
+
+Array = npt.NDArray[np.float64]
+PARTS = ("accelerator", "count", "model")
+BETAS = (0.25, 0.5, 0.75, 1.0)
+LAMBDAS = (0.01, 0.05, 0.2, 0.5)
+RIDGE_ALPHA = 1.0
+MAX_DIFFERENT = 3  # siblings differing in more attributes are not used
+SIBLINGS = 12  # the heaviest siblings an answer averages
+# Which row and terms of Deployment.term_parts grade a difference of model or accelerator.
+SPEC_ROWS = {MODEL: (2, [2, 4]), ACCELERATOR: (0, [1, 2])}
+MIN_CALIBRATION = 20  # held-out points an attribute needs for an interval of its own
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """One measured configuration as the transfer model keeps it."""
+
+    key: ConfigKey
+    values: dict[str, str]
+    learner: PriorLearner
+    parts: Array | None  # Deployment.term_parts(); None without specs
+    features: dict[str, float]  # efficiency features (empty without specs)
+    reason: str  # why there are no specs ('' when there are)
+    points: pd.DataFrame  # ii, oo, bb, thpt
+
+
+@dataclass(frozen=True, slots=True)
+class TransferSettings:
+    """What the held-out attribute folds chose, and their errors (to calibrate intervals)."""
+
+    betas: tuple[float, float, float]
+    lambdas: dict[str, float]
+    errors: pd.DataFrame = field(repr=False)  # attribute, point, abs_log_error
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    log_thpt: Array
+    source: str
+    unseen: tuple[str, ...]
+    siblings: tuple[str, ...]
+    shift: float
+    half_width: float
+
+
+class TransferModel:
+    """A pooled model over configurations that predicts unseen ones from their specs.
+
+    Parameters
+    ----------
+    config_columns
+        Columns identifying a configuration (default: the data's). ``acc``, ``acc_count``,
+        ``model`` and ``prec`` are read as specs (see :class:`ala.physics.Deployment`).
+    specs
+        The spec catalogue (default: the bundled one).
+    min_points
+        A configuration with fewer measured points is a few-shot target, not a sibling.
+    """
+
+    def __init__(
+        self,
+        config_columns: Sequence[str] | None = None,
+        specs: Catalogue | None = None,
+        min_points: int = 6,
+    ) -> None:
+        self.config_columns = None if config_columns is None else tuple(config_columns)
+        self.specs = specs
+        self.min_points = min_points
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's settings (to rebuild the same estimator)."""
+        return {
+            "config_columns": self.config_columns,
+            "specs": self.specs,
+            "min_points": self.min_points,
+        }
+
+    # ---------------------------------------------------------------- fitting
+    def fit(self, data: Benchmarks | pd.DataFrame) -> TransferModel:
+        """Fit every configuration's latency model, then learn what the specs do not say."""
+        self.fit_configurations(data)
+        pairs = _Pairs(self, self.feature_names_)
+        self.settings_ = pairs.learn()
+        self.theta_ = pairs.ridge(self.settings_.betas, np.ones(len(pairs.target), bool))
+        return self
+
+    def fit_configurations(self, data: Benchmarks | pd.DataFrame) -> TransferModel:
+        """Only the per-configuration part of :meth:`fit`: latency models, specs, features."""
+        frame = data.frame if isinstance(data, Benchmarks) else data
+        if self.config_columns is not None:
+            cols = self.config_columns
+        elif isinstance(data, Benchmarks):
+            cols = data.config_columns
+        else:
+            cols = infer_config_columns(frame)
+        if ACCELERATOR not in cols or MODEL not in cols:
+            raise AlaError(
+                "transfer needs the accelerator ('acc') and model ('model') as configuration "
+                "columns, to look up their specs"
+            )
+        self.config_columns_ = tuple(cols)
+        keys = config_keys(frame, cols)
+        measured = []
+        for key, rows in frame.groupby(keys, sort=False).indices.items():
+            part = frame.iloc[rows][["ii", "oo", "bb", "thpt"]].reset_index(drop=True)
+            values = dict(zip(cols, key, strict=True))
+            parts, features, reason = self._describe(values)
+            measured.append(
+                Measured(key, values, PriorLearner.fit(part), parts, features, reason, part)
+            )
+        self.measured_ = measured
+        self.index_ = {m.key: i for i, m in enumerate(measured)}
+        self.siblings_ = [
+            i
+            for i, m in enumerate(measured)
+            if m.parts is not None and len(m.points) >= self.min_points
+        ]
+        self.feature_names_ = sorted({f for i in self.siblings_ for f in measured[i].features})
+        self.vocab_ = {
+            c: {v: k for k, v in enumerate(sorted({m.values[c] for m in measured}))} for c in cols
+        }
+        self.codes_ = np.array([self._encode(m.values)[0] for m in measured]).reshape(
+            len(measured), len(cols)
+        )
+        self.counts_ = np.array([_count(m.values) for m in measured])
+        self.parts_ = np.stack(
+            [m.parts if m.parts is not None else np.zeros((3, 5)) for m in measured]
+        )
+        return self
+
+    def _describe(self, values: Mapping[str, str]) -> tuple[Array | None, dict[str, float], str]:
+        deployment = resolve(values, self.specs)
+        if isinstance(deployment, str):
+            return None, {}, deployment
+        try:
+            parts = deployment.term_parts()
+        except SpecError as exc:
+            return None, {}, str(exc)
+        return parts, efficiency_features(values, deployment), ""
+
+    def _encode(self, values: Mapping[str, str]) -> tuple[npt.NDArray[np.intp], float]:
+        """A configuration's value codes (-1 for a value never measured) and its count."""
+        codes = np.array(
+            [self.vocab_[c].get(str(values.get(c, "")), -1) for c in self.config_columns_]
+        )
+        return codes, _count(values)
+
+    def distances(
+        self,
+        codes: npt.NDArray[np.intp],
+        counts: Array,
+        parts: Array,
+        others: npt.NDArray[np.intp],
+    ) -> Array:
+        """Per pair (target row, measured configuration ``others``) and attribute, how far
+        apart they are: 0 where equal, else 1; for the accelerator count the number of
+        doublings; for a model or accelerator, 1 plus how far apart their specs are (log
+        weight and KV bytes; log compute and bandwidth), so the most similar sibling weighs
+        most.
+        """
+        differ = codes != self.codes_[others]
+        d = differ.astype(float)
+        cols = self.config_columns_
+        if COUNT in cols:
+            j = cols.index(COUNT)
+            doublings = np.abs(np.log2(counts / self.counts_[others]))
+            d[:, j] = np.where(differ[:, j], np.nan_to_num(doublings, nan=1.0), 0.0)
+        for col, (row, terms) in SPEC_ROWS.items():
+            if col in cols:
+                j = cols.index(col)
+                gap = np.abs(parts[:, row, terms] - self.parts_[others][:, row, terms]).sum(-1)
+                d[:, j] += differ[:, j] * gap
+        return np.asarray(d, float)
+
+    # ---------------------------------------------------------------- prediction
+    def predict(self, queries: pd.DataFrame, interval: float | None = None) -> pd.DataFrame:
+        """Predict any configuration whose specs are known.
+
+        Returns a frame aligned with ``queries``: ``thpt_pred``; ``source``: ``transfer``, or
+        ``measured-curve`` for a configuration with at least ``min_points`` measurements;
+        ``unseen``: the attributes in which it differs from its nearest sibling
+        (``;``-separated); ``siblings``: the three heaviest; ``shift``: how far its own few
+        measurements moved the answer (a ratio; 1 without them); with ``interval`` also
+        ``thpt_lo`` and ``thpt_hi``.
+
+        Raises
+        ------
+        SpecError
+            For a configuration whose accelerator or model specs are missing.
+        AlaError
+            When no measured configuration is close enough to transfer from.
+        """
+        if not hasattr(self, "measured_"):
+            raise AlaError("the transfer model is not fitted; call fit(data) first")
+        cols = self.config_columns_
+        missing = [c for c in cols if c not in queries.columns]
+        if missing:
+            raise AlaError(f"queries lack the configuration column(s) {missing}")
+        n = len(queries)
+        log_thpt, half, shift = np.zeros(n), np.zeros(n), np.zeros(n)
+        source, unseen, siblings = (np.empty(n, dtype=object) for _ in range(3))
+        for key, rows in queries.groupby(config_keys(queries, cols), sort=False).indices.items():
+            answer = self._predict_config(key, queries.iloc[rows], interval)
+            log_thpt[rows] = answer.log_thpt
+            half[rows], shift[rows] = answer.half_width, answer.shift
+            source[rows] = answer.source
+            unseen[rows] = ";".join(answer.unseen)
+            siblings[rows] = "; ".join(answer.siblings)
+        out = pd.DataFrame(
+            {
+                "thpt_pred": np.exp(log_thpt),
+                "source": source,
+                "unseen": unseen,
+                "siblings": siblings,
+                "shift": np.exp(shift),
+            },
+            index=queries.index,
+        )
+        if interval is not None:
+            out["thpt_lo"] = np.exp(log_thpt - half)
+            out["thpt_hi"] = np.exp(log_thpt + half)
+        return out
+
+    def _predict_config(
+        self, key: ConfigKey, queries: pd.DataFrame, interval: float | None
+    ) -> _Answer:
+        values = dict(zip(self.config_columns_, key, strict=True))
+        own = self.index_.get(key)
+        if own is not None and len(self.measured_[own].points) >= self.min_points:
+            m = self.measured_[own]
+            assert m.learner is not None
+            log_own = sibling_log_thpt(m.learner, np.zeros(5), queries)
+            label = (config_label(key),)
+            half = self.half_width((), interval) if interval else 0.0
+            return _Answer(log_own, "measured-curve", (), label, 0.0, half)
+        deployment = Deployment.of(values, self.specs)
+        parts = deployment.term_parts()
+        phi = self._feature_vector(efficiency_features(values, deployment))
+        codes, count = self._encode(values)
+        candidates = np.array(self.siblings_, int)
+        d = self.distances(
+            np.tile(codes, (len(candidates), 1)),
+            np.full(len(candidates), count),
+            np.broadcast_to(parts, (len(candidates), 3, 5)),
+            candidates,
+        )
+        differing = (d > 0).sum(1)
+        keep = (differing > 0) & (differing <= MAX_DIFFERENT)
+        log_lam = np.log([self.settings_.lambdas[c] for c in self.config_columns_])
+        weights = np.exp(d[keep] @ log_lam)
+        weighted = [
+            (float(w), int(i), _nonzero(self.config_columns_, row))
+            for w, i, row in zip(weights, candidates[keep], d[keep], strict=True)
+        ]
+        if not weighted:
+            raise AlaError(
+                f"no measured configuration is close enough to {config_label(key)} to transfer "
+                f"from: benchmark one that differs from it in at most {MAX_DIFFERENT} of "
+                f"{', '.join(self.config_columns_)}"
+            )
+        weighted.sort(key=lambda x: (-x[0], x[1]))
+        weighted = weighted[:SIBLINGS]
+
+        def transferred(points: pd.DataFrame) -> Array:
+            logs = []
+            for _, i, _ in weighted:
+                sibling = self.measured_[i]
+                assert sibling.parts is not None
+                scale = np.asarray(self.settings_.betas) @ (parts - sibling.parts)
+                correction = (phi - self._feature_vector(sibling.features)) @ self.theta_
+                logs.append(sibling_log_thpt(sibling.learner, scale, points) + correction)
+            w = np.array([x[0] for x in weighted])
+            return np.asarray((w[:, None] * np.stack(logs)).sum(0) / w.sum(), float)
+
+        log_thpt = transferred(queries)
+        shift, shots = 0.0, 0
+        if own is not None:
+            points = self.measured_[own].points
+            shots = len(points)
+            residual = np.log(points["thpt"].to_numpy(float)) - transferred(points)
+            shift = shots / (shots + 1) * float(residual.mean())
+            log_thpt = log_thpt + shift
+        unseen = tuple(sorted(weighted[0][2]))
+        half = self.half_width(unseen, interval, shots) if interval else 0.0
+        labels = tuple(config_label(self.measured_[i].key) for _, i, _ in weighted[:3])
+        return _Answer(log_thpt, "transfer", unseen, labels, shift, half)
+
+    def _feature_vector(self, features: Mapping[str, float]) -> Array:
+        return np.array([features.get(f, 0.0) for f in self.feature_names_])
+
+    def half_width(self, unseen: Sequence[str], level: float | None, shots: int = 0) -> float:
+        """Half-width, in log space, of the interval at ``level``.
+
+        Each unseen attribute contributes its held-out quantile (the largest attribute's where
+        it was never held out, e.g. a precision all the data share); several combine in
+        quadrature. ``shots`` measurements of the target shrink it by ``sqrt(1 + shots)``.
+        """
+        if level is None:
+            return 0.0
+        errors = self.settings_.errors
+        if errors.empty:
+            return float("inf")
+        by_attribute = {
+            a: float(np.quantile(g.to_numpy(), level))
+            for a, g in errors.groupby("attribute")["abs_log_error"]
+            if len(g) >= MIN_CALIBRATION
+        }
+        pooled = float(np.quantile(errors["abs_log_error"].to_numpy(), level))
+        widest = max(by_attribute.values(), default=pooled)
+        if not unseen:  # a measured curve: the smallest transfer error bounds it from above
+            return min(by_attribute.values(), default=pooled) / 2
+        parts = [by_attribute.get(a, widest) for a in unseen]
+        return float(np.sqrt(np.sum(np.square(parts))) / np.sqrt(1 + shots))
+
+
+def _nonzero(columns: Sequence[str], row: Array) -> dict[str, float]:
+    return {c: float(v) for c, v in zip(columns, row, strict=True) if v > 0}
+
+
+def _count(values: Mapping[str, str]) -> float:
+    try:
+        return float(values.get(COUNT, "1") or "1")
+    except ValueError:
+        return float("nan")
+
+
+def efficiency_features(values: Mapping[str, str], deployment: Deployment) -> dict[str, float]:
+    """What the efficiency correction regresses on: one-hot attributes, the framework within
+    the vendor, and the accelerator's specs (log bandwidth, compute and memory)."""
+    vendor = deployment.accelerator.vendor or "unknown vendor"
+    out = {f"vendor={vendor}": 1.0}
+    for col, value in values.items():
+        if col == COUNT:
+            continue
+        out[f"{col}={value}"] = 1.0
+    if "back" in values:
+        out[f"back|vendor={values['back']}|{vendor}"] = 1.0
+    out[f"{PRECISION}={deployment.precision}"] = 1.0
+    acc = deployment.accelerator
+    out["log_bandwidth"] = float(np.log(acc.need("memory_bw_tbs")))
+    out["log_compute"] = float(np.log(acc.peak_tflops(deployment.precision)))
+    if acc.memory_gb is not None:
+        out["log_memory"] = float(np.log(acc.memory_gb))
+    return out
+
+
+def sibling_log_thpt(learner: PriorLearner, log_scale: Array, points: pd.DataFrame) -> Array:
+    """Log throughput of a sibling's latency model with its terms scaled by ``exp(log_scale)``,
+    corrected by its residuals."""
+    ii, oo, bb = (points[c].to_numpy(float) for c in ("ii", "oo", "bb"))
+    latency = latency_features(ii, oo, bb) @ (learner.coef * np.exp(log_scale))
+    base = np.log(bb * (ii + oo)) - np.log(np.maximum(latency, 1e-300))
+    return np.asarray(base + residual_at(learner, ii, oo, bb), float)
+
+
+def residual_at(learner: PriorLearner, ii: Array, oo: Array, bb: Array) -> Array:
+    """The learner's residual ``log(measured / prior)`` at any (ii, oo, bb): inverse-distance
+    weighted over its lengths, at the nearest anchored batch size."""
+    q = np.log(np.column_stack([ii, oo]))
+    p = np.log(learner.pairs)
+    dist = np.sqrt(((q[:, None, :] - p[None, :, :]) ** 2).sum(-1))
+    weight = np.where(dist < 1e-12, 1e12, 1.0 / np.maximum(dist, 1e-12) ** IDW_POWER)
+    weight /= weight.sum(1, keepdims=True)
+    by_grid = weight @ learner.residuals
+    column = np.argmin(np.abs(np.log(bb)[:, None] - np.log(learner.grid)[None, :]), axis=1)
+    return np.asarray(by_grid[np.arange(len(bb)), column], float)
+
+
+class _Pairs:
+    """Every (target, sibling) pair of measured configurations, flattened over the target's
+    points, so that a choice of settings is scored with a few vector operations."""
+
+    def __init__(self, model: TransferModel, names: list[str]) -> None:
+        self.model = model
+        m = model.measured_
+        sib = model.siblings_
+        sib_arr = np.array(sib, int)
+        t_all = np.repeat(sib_arr, len(sib_arr))
+        s_all = np.tile(sib_arr, len(sib_arr))
+        d = model.distances(model.codes_[t_all], model.counts_[t_all], model.parts_[t_all], s_all)
+        differing = (d > 0).sum(1)
+        keep = (t_all != s_all) & (differing <= MAX_DIFFERENT)
+        self.target, self.sibling, self.distance = t_all[keep], s_all[keep], d[keep]
+        offset = np.zeros(len(m) + 1, int)
+        offset[1:] = np.cumsum([len(x.points) for x in m])
+        self.n_points = int(offset[-1])
+        self.truth = np.log(np.concatenate([x.points["thpt"].to_numpy(float) for x in m]))
+        sizes = np.array([len(m[t].points) for t in self.target], int)
+        self.pair_of_point = np.repeat(np.arange(len(self.target)), sizes)
+        self.point = (
+            np.concatenate([offset[t] + np.arange(len(m[t].points)) for t in self.target])
+            if len(self.target)
+            else np.zeros(0, int)
+        )
+        # The target's points through the sibling's model, once: features, coefficients,
+        # residuals; only the spec scaling depends on the settings.
+        self.features = np.zeros((len(self.point), 5))
+        self.coef = np.zeros((len(self.point), 5))
+        self.residual = np.zeros(len(self.point))
+        self.log_work = np.zeros(len(self.point))
+        for s in np.unique(self.sibling):
+            chosen = np.flatnonzero(self.sibling[self.pair_of_point] == s)
+            ii, oo, bb = self._columns(chosen)
+            self.features[chosen] = latency_features(ii, oo, bb)
+            self.coef[chosen] = m[s].learner.coef
+            self.residual[chosen] = residual_at(m[s].learner, ii, oo, bb)
+            self.log_work[chosen] = np.log(bb * (ii + oo))
+        parts = np.stack([x.parts if x.parts is not None else np.zeros((3, 5)) for x in m])
+        self.dparts = parts[self.target] - parts[self.sibling]  # (pairs, 3, 5)
+        phi = np.array([[x.features.get(f, 0.0) for f in names] for x in m]).reshape(len(m), -1)
+        self.dphi = phi[self.target] - phi[self.sibling]
+        self.folds = self._folds()
+        eye = RIDGE_ALPHA * np.eye(self.dphi.shape[1])
+        self._grams = [
+            np.stack([self.dphi[t].T @ self.dphi[t] + eye for t in train])
+            for _, _, train in self.folds
+        ]
+        self._cache: dict[tuple[float, ...], tuple[Array, list[Array]]] = {}
+
+    def _columns(self, chosen: npt.NDArray[np.intp]) -> tuple[Array, Array, Array]:
+        m = self.model.measured_
+        all_points = getattr(self, "_all_points", None)
+        if all_points is None:
+            all_points = pd.concat([x.points for x in m], ignore_index=True)[["ii", "oo", "bb"]]
+            self._all_points = all_points.to_numpy(float)
+            all_points = self._all_points
+        idx = self.point[chosen]
+        return all_points[idx, 0], all_points[idx, 1], all_points[idx, 2]
+
+    def _folds(self) -> list[tuple[str, npt.NDArray[np.intp], npt.NDArray[np.bool_]]]:
+        """Per attribute that varies: the fold of each pair (-1 where the pair predicts no
+        held-out target), and per fold the pairs to train the efficiency correction on.
+
+        Fold ``(attribute, value)`` holds out every configuration with that value; a pair is
+        usable in it when its target is held out and its sibling is not, so within one
+        attribute each pair belongs to at most one fold.
+        """
+        m, sib = self.model.measured_, self.model.siblings_
+        folds = []
+        for col in self.model.config_columns_:
+            values = np.array([x.values[col] for x in m], dtype=object)
+            if len(set(values[sib])) < 2:
+                continue
+            fold_of_pair = np.full(len(self.target), -1)
+            train: list[npt.NDArray[np.bool_]] = []
+            for value in sorted(set(values[sib])):
+                held = values == value
+                usable = held[self.target] & ~held[self.sibling]
+                if usable.any():
+                    fold_of_pair[usable] = len(train)
+                    train.append(~held[self.target] & ~held[self.sibling])
+            folds.append((col, fold_of_pair, np.array(train)))
+        return folds
+
+    def log_pred(self, betas: Sequence[float]) -> Array:
+        """Log throughput of every target point through every sibling, at these betas."""
+        scale = np.einsum("p,npk->nk", np.asarray(betas, float), self.dparts)
+        latency = (self.features * self.coef * np.exp(scale[self.pair_of_point])).sum(1)
+        return np.asarray(self.log_work - np.log(np.maximum(latency, 1e-300)) + self.residual)
+
+    def _pair_error(self, pred: Array) -> Array:
+        """Mean log error of each pair over its target's points."""
+        error = self.truth[self.point] - pred
+        sums = np.bincount(self.pair_of_point, error, minlength=len(self.target))
+        counts = np.bincount(self.pair_of_point, minlength=len(self.target))
+        return np.asarray(sums / np.maximum(counts, 1), float)
+
+    def ridge(self, betas: Sequence[float], train: npt.NDArray[np.bool_]) -> Array:
+        """Efficiency coefficients from the pairs in ``train``: ridge regression of each
+        pair's mean log error on the difference of the pair's attributes."""
+        x, y = self.dphi[train], self._pair_error(self.log_pred(betas))[train]
+        gram = x.T @ x + RIDGE_ALPHA * np.eye(x.shape[1])
+        return np.asarray(np.linalg.solve(gram, x.T @ y), float)
+
+    def _corrected(self, betas: tuple[float, ...]) -> tuple[Array, list[Array]]:
+        """Per point the log prediction; per attribute, each pair's efficiency correction from
+        the ridge of its own fold (trained without the held-out value)."""
+        if betas not in self._cache:
+            pred = self.log_pred(betas)
+            mean = self._pair_error(pred)
+            corrections = []
+            for (_, fold_of_pair, train), grams in zip(self.folds, self._grams, strict=True):
+                xty = (train * mean) @ self.dphi  # (folds, features)
+                theta = np.linalg.solve(grams, xty[..., None])[..., 0]
+                per_fold = self.dphi @ theta.T  # (pairs, folds)
+                rows = np.flatnonzero(fold_of_pair >= 0)
+                correction = np.zeros(len(self.target))
+                correction[rows] = per_fold[rows, fold_of_pair[rows]]
+                corrections.append(correction)
+            self._cache[betas] = (pred, corrections)
+        return self._cache[betas]
+
+    def fold_errors(self, betas: tuple[float, ...], lambdas: Mapping[str, float]) -> pd.DataFrame:
+        """Held-out absolute log error of every point, per attribute held out."""
+        pred, corrections = self._corrected(betas)
+        log_lam = np.log([lambdas[c] for c in self.model.config_columns_])
+        weight = np.exp(self.distance @ log_lam)
+        parts = []
+        for (col, fold_of_pair, _), correction in zip(self.folds, corrections, strict=True):
+            # each target keeps its SIBLINGS heaviest usable pairs, as predict does
+            w = _keep_heaviest(np.where(fold_of_pair >= 0, weight, 0.0), self.target, SIBLINGS)
+            wp = w[self.pair_of_point]
+            value = pred + correction[self.pair_of_point]
+            den = np.bincount(self.point, wp, minlength=self.n_points)
+            num = np.bincount(self.point, wp * value, minlength=self.n_points)
+            scored = np.flatnonzero(den > 0)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "attribute": col,
+                        "point": scored,
+                        "abs_log_error": np.abs(num[scored] / den[scored] - self.truth[scored]),
+                    }
+                )
+            )
+        if not parts:
+            return pd.DataFrame({"attribute": [], "point": [], "abs_log_error": []})
+        return pd.concat(parts, ignore_index=True)
+
+    def learn(self) -> TransferSettings:
+        """Coordinate descent over ``beta`` per part and ``lambda`` per attribute."""
+        cols = self.model.config_columns_
+        lambdas = {c: 0.05 for c in cols}
+        betas = (1.0, 0.5, 1.0)
+        if not self.folds:
+            empty = pd.DataFrame({"attribute": [], "point": [], "abs_log_error": []})
+            return TransferSettings(betas, lambdas, empty)
+
+        def score(b: tuple[float, ...], lam: Mapping[str, float]) -> float:
+            errors = self.fold_errors(b, lam)
+            # every attribute counts equally, whatever its number of held-out points
+            return float(errors.groupby("attribute")["abs_log_error"].median().mean())
+
+        best = score(betas, lambdas)
+        attributes = [col for col, _, _ in self.folds]
+        for _ in range(2):
+            for p in range(len(PARTS)):
+                for value in BETAS:
+                    trial = tuple(value if q == p else b for q, b in enumerate(betas))
+                    s = score(trial, lambdas)
+                    if s < best - 1e-9:
+                        best, betas = s, trial  # type: ignore[assignment]
+            for col in attributes:
+                for value in LAMBDAS:
+                    trial_lambdas = {**lambdas, col: value}
+                    s = score(betas, trial_lambdas)
+                    if s < best - 1e-9:
+                        best, lambdas = s, trial_lambdas
+        return TransferSettings(
+            (betas[0], betas[1], betas[2]), lambdas, self.fold_errors(betas, lambdas)
+        )
+
+
+def _keep_heaviest(weight: Array, group: npt.NDArray[np.intp], k: int) -> Array:
+    """Zero all but the ``k`` largest weights within each group."""
+    order = np.lexsort((-weight, group))
+    ranked = np.empty(len(weight), int)
+    sorted_groups = group[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_groups)) + 1]
+    rank = np.arange(len(weight)) - np.repeat(starts, np.diff(np.r_[starts, len(weight)]))
+    ranked[order] = rank
+    return np.where(ranked < k, weight, 0.0)

@@ -171,6 +171,7 @@ def prediction_figure(
                 fill="toself",
                 fillcolor="rgba(0,114,178,0.18)",
                 line={"width": 0},
+                mode="lines",
                 name="interval",
                 hoverinfo="skip",
             )
@@ -407,4 +408,6 @@ def transfer_figure(
                 hovertemplate="batch %{x}: %{y:,.1f} tokens/s measured<extra></extra>",
             )
         )
+    # Sibling labels are long: the legend goes under the plot, not over it.
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0})
     return fig

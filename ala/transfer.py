@@ -58,7 +58,7 @@ RIDGE_ALPHA = 1.0
 MAX_DIFFERENT = 3  # siblings differing in more attributes are not used
 SIBLINGS = 12  # the heaviest siblings an answer averages
 # Which row and terms of Deployment.term_parts grade a difference of model or accelerator.
-SPEC_ROWS = {MODEL: (2, [2, 4]), ACCELERATOR: (0, [1, 2])}
+SPEC_ROWS = {MODEL: (2, [2])}
 MIN_CALIBRATION = 20  # held-out points an attribute needs for an interval of its own
 
 

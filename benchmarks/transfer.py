@@ -1,6 +1,8 @@
 """Transfer to configurations never benchmarked (issue 9): accuracy, intervals and speed.
 
-For each leave-one-attribute-out protocol on LLM-Inference-Bench, the transfer model beside
+For each leave-one-attribute-out protocol on LLM-Inference-Bench and on AIConfigurator's
+measured serving runs (H100, H200, B200, GB200; throughput derived as in
+``benchmarks/aiconfigurator.py``), the transfer model beside
 three baselines measured in the same run (a global XGBoost on spec features, a pure roofline
 from the specs, the nearest sibling scaled by bandwidth per parameter): median and p90 APE,
 their ratio to the best baseline (target <= 0.7), and the coverage and median relative width
@@ -20,6 +22,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from aiconfigurator import aiconfigurator_frame
 
 from ala.data import load_benchmarks
 from ala.datasets import sample_dataset_path
@@ -30,12 +33,19 @@ PROTOCOLS = ("leave_model_out", "leave_acc_out", "leave_count_out", "leave_frame
 
 
 def accuracy(
-    protocols: tuple[str, ...], shots: tuple[int, ...], methods: tuple[str, ...] = TRANSFER_METHODS
+    protocols: tuple[str, ...],
+    shots: tuple[int, ...],
+    methods: tuple[str, ...] = TRANSFER_METHODS,
+    dataset: str = "LLM-Inference-Bench",
 ) -> None:
-    data = load_benchmarks(sample_dataset_path())
+    if dataset == "LLM-Inference-Bench":
+        data = load_benchmarks(sample_dataset_path())
+    else:
+        data = load_benchmarks(aiconfigurator_frame(), name="AIConfigurator agg runs")
+        print(data.report.summary())
     result = evaluate_transfer(data, methods, protocols, shots=shots, level=0.9)
     summary = result.summary
-    print("LLM-Inference-Bench, transfer protocols (APE %, 90 % intervals):")
+    print(f"{dataset}, transfer protocols (APE %, 90 % intervals):")
     for (protocol, k), group in summary.groupby(["protocol", "shots"], sort=False):
         table = group.set_index("method")
         baselines = table.drop(index="transfer")
@@ -96,7 +106,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         accuracy(PROTOCOLS[:2], (0,))
+        accuracy(PROTOCOLS[:2], (0,), dataset="AIConfigurator")
     else:
+        accuracy(PROTOCOLS, (0,), dataset="AIConfigurator")
         accuracy(PROTOCOLS, (0,))
         # Few-shot: the baselines that can use the shots (the sibling rule cannot).
         accuracy(PROTOCOLS[:2], (1, 3, 5), ("transfer", "global_xgboost"))

@@ -55,3 +55,18 @@ def test_hostile_model_files_through_predict_and_report(path, tmp_path):
 def test_the_corpus_is_not_empty():
     assert len(DATA) >= 15
     assert len(MODELS) >= 6
+
+
+SPECS = sorted((CORPUS / "specs").iterdir())
+
+
+@pytest.mark.parametrize("path", SPECS, ids=[p.name for p in SPECS])
+def test_hostile_spec_files_are_one_clear_line(path, tmp_path, good_model):
+    """Bad units, signs, columns, TOML and binary spec files exit 2 naming the file."""
+    out = run_cli("specs", "--specs", path)
+    _check(out, f"specs {path.name}")
+    assert out.returncode == 2
+    assert path.name in out.stderr
+    queries = tmp_path / "q.csv"
+    queries.write_text("acc,ii,oo,bb\nGPU-A,128,128,1\n")
+    _check(run_cli("predict", good_model, queries, "--specs", path), f"predict {path.name}")

@@ -466,7 +466,8 @@ def _transfer_model(dataset_id: int, fingerprint: str, specs_key: tuple[bytes | 
 def transfer_choices(
     dataset_id: int, specs_key: tuple[bytes | None, str] = (None, "")
 ) -> dict[str, list[str]]:
-    """Values to offer per configuration column: the data's, then the catalogue's."""
+    """Values to offer per configuration column: the data's (the first measured configuration's
+    first), then the catalogue's."""
     data = benchmarks(dataset_id)
     catalogue = specs_catalogue(*specs_key)
     extra = {
@@ -475,8 +476,10 @@ def transfer_choices(
         "acc_count": ["1", "2", "4", "8"],
     }
     out = {}
+    first = data.frame.iloc[0]
     for col in data.config_columns:
-        seen = sorted(data.frame[col].astype(str).unique())
+        # the first measured configuration comes first, so the page opens on measured ground
+        seen = sorted(data.frame[col].astype(str).unique(), key=lambda v: v != str(first[col]))
         out[col] = seen + [v for v in extra.get(col, []) if v not in seen]
     return out
 

@@ -411,3 +411,31 @@ def transfer_figure(
     # Sibling labels are long: the legend goes under the plot, not over it.
     fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0})
     return fig
+
+
+def add_transferred(fig: go.Figure, curve: pd.DataFrame, label: str) -> go.Figure:
+    """Overlay a transferred curve (bb, thpt_pred, optional thpt_lo / thpt_hi) on a figure."""
+    if {"thpt_lo", "thpt_hi"} <= set(curve.columns) and bool(np.isfinite(curve["thpt_lo"]).any()):
+        fig.add_trace(
+            go.Scatter(
+                x=np.concatenate([curve["bb"], curve["bb"][::-1]]),
+                y=np.concatenate([curve["thpt_hi"], curve["thpt_lo"][::-1]]),
+                fill="toself",
+                fillcolor="rgba(0,0,0,0.08)",
+                line={"width": 0},
+                mode="lines",
+                name=f"interval: {label}",
+                hoverinfo="skip",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=curve["bb"],
+            y=curve["thpt_pred"],
+            mode="lines",
+            name=f"transferred: {label}",
+            line={"color": PALETTE[7], "width": 3, "dash": "dash"},
+            hovertemplate="batch %{x}: %{y:,.1f} tokens/s (transferred)<extra></extra>",
+        )
+    )
+    return fig

@@ -349,6 +349,7 @@ def transfer_predict(
         moved["nearest_distance"] = np.nan
     moved["identified"] = True
     moved["note"] = notes
+    moved = moved.drop(columns=["config_distance"])
     return moved
 
 
@@ -446,6 +447,13 @@ class TransferAnswer:
     siblings: pd.DataFrame
     memory: pd.DataFrame
     note: str
+    config_distance: float = 0.0
+
+    @property
+    def proximity(self) -> float:
+        """``1 / (1 + distance)`` to the nearest measured configuration: 1 when measured, 0.5
+        one attribute away."""
+        return 1.0 / (1.0 + self.config_distance)
 
 
 def transfer_whatif(
@@ -503,4 +511,5 @@ def transfer_whatif(
         siblings=siblings,
         memory=memory_check(queries, specs),
         note=note,
+        config_distance=float(pred["config_distance"].iloc[0]),
     )

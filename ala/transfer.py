@@ -92,6 +92,7 @@ class _Answer:
     siblings: tuple[str, ...]
     shift: float
     half_width: float
+    distance: float = 0.0  # to the nearest sibling, in weighted attribute steps
 
 
 class TransferModel:
@@ -230,9 +231,11 @@ class TransferModel:
         Returns a frame aligned with ``queries``: ``thpt_pred``; ``source``: ``transfer``, or
         ``measured-curve`` for a configuration with at least ``min_points`` measurements;
         ``unseen``: the attributes in which it differs from its nearest sibling
-        (``;``-separated); ``siblings``: the three heaviest; ``shift``: how far its own few
-        measurements moved the answer (a ratio; 1 without them); with ``interval`` also
-        ``thpt_lo`` and ``thpt_hi``.
+        (``;``-separated); ``config_distance``: how far that sibling is (1 per differing
+        attribute, more for a distant model size or GPU count; 0 when measured);
+        ``siblings``: the three heaviest; ``shift``: how far its own few measurements moved
+        the answer (a ratio; 1 without them); with ``interval`` also ``thpt_lo`` and
+        ``thpt_hi``.
 
         Raises
         ------
@@ -248,7 +251,7 @@ class TransferModel:
         if missing:
             raise AlaError(f"queries lack the configuration column(s) {missing}")
         n = len(queries)
-        log_thpt, half, shift = np.zeros(n), np.zeros(n), np.zeros(n)
+        log_thpt, half, shift, distance = (np.zeros(n) for _ in range(4))
         source, unseen, siblings = (np.empty(n, dtype=object) for _ in range(3))
         for key, rows in queries.groupby(config_keys(queries, cols), sort=False).indices.items():
             answer = self._predict_config(key, queries.iloc[rows], interval)
@@ -256,12 +259,14 @@ class TransferModel:
             half[rows], shift[rows] = answer.half_width, answer.shift
             source[rows] = answer.source
             unseen[rows] = ";".join(answer.unseen)
+            distance[rows] = answer.distance
             siblings[rows] = "; ".join(answer.siblings)
         out = pd.DataFrame(
             {
                 "thpt_pred": np.exp(log_thpt),
                 "source": source,
                 "unseen": unseen,
+                "config_distance": distance,
                 "siblings": siblings,
                 "shift": np.exp(shift),
             },
@@ -334,7 +339,8 @@ class TransferModel:
         unseen = tuple(sorted(weighted[0][2]))
         half = self.half_width(unseen, interval, shots) if interval else 0.0
         labels = tuple(config_label(self.measured_[i].key) for _, i, _ in weighted[:3])
-        return _Answer(log_thpt, "transfer", unseen, labels, shift, half)
+        nearest = float(sum(weighted[0][2].values()))
+        return _Answer(log_thpt, "transfer", unseen, labels, shift, half, nearest)
 
     def _feature_vector(self, features: Mapping[str, float]) -> Array:
         return np.array([features.get(f, 0.0) for f in self.feature_names_])

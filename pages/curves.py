@@ -22,7 +22,11 @@ lengths = st.multiselect(
     key="curve-lengths",
 )
 db, points, residuals = views.curve_view(model, configs, lengths)
-st.plotly_chart(plots.curves_figure(points, db, label_column="label"), width="stretch")
+figure = plots.curves_figure(points, db, label_column="label")
+overlay = state.transferred_overlay(page.dataset_id)
+if overlay and st.checkbox(f"Overlay {overlay[0]}, chosen on the Transfer page", key="c-ovl"):
+    figure = plots.add_transferred(figure, overlay[1], overlay[0])
+st.plotly_chart(figure, width="stretch")
 caption(
     "dots are measurements, lines the fitted curve thpt = c − a·exp(−b·bb); the dotted "
     "line is the saturation throughput c and the diamond the knee, the batch size that "

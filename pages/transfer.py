@@ -28,6 +28,7 @@ ii = c1.number_input("Input tokens (ii)", min_value=1, value=512, step=64, key="
 oo = c2.number_input("Output tokens (oo)", min_value=1, value=512, step=64, key="t-oo")
 bb = c3.number_input("Batch size (bb)", min_value=1, value=16, step=1, key="t-bb")
 level = c4.slider("Interval level", 0.5, 0.99, 0.9, 0.01, key="t-level")
+state.remember_transfer(values, ii, oo, specs_key)
 try:
     answer = state.transfer_whatif(dataset_id, values, ii, oo, bb, level, specs_key)
 except AlaError as exc:
@@ -54,6 +55,11 @@ with left:
         "measured siblings it leans on most, at this length."
     )
 with right:
+    st.plotly_chart(
+        plots.proximity_gauge(answer.proximity, "Proximity in configuration space"),
+        width="stretch",
+    )
+    caption("1 for a measured configuration; 0.5 one attribute from the nearest sibling.")
     st.write("**Memory**")
     if memory.fits_memory is None:
         st.info(plain(memory.memory_note))

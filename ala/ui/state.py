@@ -500,3 +500,25 @@ def transfer_whatif(
     measured = benchmarks(dataset_id).frame["bb"].unique().tolist()
     batches = sorted({float(b) for b in [*measured, bb, 1.0]})
     return answer(fitted, dict(values), ii, oo, batches, level, specs_catalogue(*specs_key))
+
+
+TRANSFER_CHOICE = "transfer-choice"
+
+
+def remember_transfer(
+    values: tuple[tuple[str, str], ...], ii: float, oo: float, specs_key: tuple[bytes | None, str]
+) -> None:
+    """Keep the Transfer page's configuration for other pages (widget state is per page)."""
+    st.session_state[TRANSFER_CHOICE] = (values, float(ii), float(oo), specs_key)
+
+
+def transferred_overlay(dataset_id: int) -> tuple[str, pd.DataFrame] | None:
+    """The curve of the configuration last chosen on the Transfer page, with its label, at
+    the lengths chosen there; None when none was chosen."""
+    choice = st.session_state.get(TRANSFER_CHOICE)
+    if choice is None:
+        return None
+    values, ii, oo, specs_key = choice
+    answer = transfer_whatif(dataset_id, values, ii, oo, 1.0, 0.9, specs_key)
+    label = " / ".join(v for _, v in values) + f" · ii={ii:g}, oo={oo:g} ({answer.source})"
+    return label, answer.curve

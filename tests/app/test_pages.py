@@ -330,3 +330,8 @@ def test_transfer_page_predicts_an_accelerator_never_benchmarked(app):
     app.selectbox(key="t-acc_count").set_value("1").run()
     no_errors(app)
     assert any("of 141 GB" in text(e) for e in [*app.error, *app.success])
+    app.switch_page("pages/curves.py").run()
+    overlay = next(c for c in app.checkbox if c.key == "c-ovl")
+    assert "NVIDIA H200 SXM 141GB" in overlay.label
+    overlay.check().run()
+    no_errors(app)

@@ -155,6 +155,20 @@ def residuals_figure(residuals: pd.DataFrame) -> go.Figure:
     return _layout(fig, "Residuals of the fitted curves", BATCH, "Residual (% of measured)")
 
 
+def _band(curve: pd.DataFrame, fill: str, name: str) -> go.Scatter:
+    """The interval of a curve (bb, thpt_lo, thpt_hi) as a filled band."""
+    return go.Scatter(
+        x=np.concatenate([curve["bb"], curve["bb"][::-1]]),
+        y=np.concatenate([curve["thpt_hi"], curve["thpt_lo"][::-1]]),
+        fill="toself",
+        fillcolor=fill,
+        line={"width": 0},
+        mode="lines",
+        name=name,
+        hoverinfo="skip",
+    )
+
+
 def prediction_figure(
     curve: pd.DataFrame, query_bb: Sequence[float] = (), title: str = "Predicted throughput"
 ) -> go.Figure:
@@ -164,18 +178,7 @@ def prediction_figure(
         np.isfinite(curve["thpt_lo"]).any()
     )
     if band:  # withheld intervals (NaN) draw no band and no legend entry
-        fig.add_trace(
-            go.Scatter(
-                x=np.concatenate([curve["bb"], curve["bb"][::-1]]),
-                y=np.concatenate([curve["thpt_hi"], curve["thpt_lo"][::-1]]),
-                fill="toself",
-                fillcolor="rgba(0,114,178,0.18)",
-                line={"width": 0},
-                mode="lines",
-                name="interval",
-                hoverinfo="skip",
-            )
-        )
+        fig.add_trace(_band(curve, "rgba(0,114,178,0.18)", "interval"))
     custom = curve[["thpt_lo", "thpt_hi"]].to_numpy() if band else None
     fig.add_trace(
         go.Scatter(
@@ -416,18 +419,7 @@ def transfer_figure(
 def add_transferred(fig: go.Figure, curve: pd.DataFrame, label: str) -> go.Figure:
     """Overlay a transferred curve (bb, thpt_pred, optional thpt_lo / thpt_hi) on a figure."""
     if {"thpt_lo", "thpt_hi"} <= set(curve.columns) and bool(np.isfinite(curve["thpt_lo"]).any()):
-        fig.add_trace(
-            go.Scatter(
-                x=np.concatenate([curve["bb"], curve["bb"][::-1]]),
-                y=np.concatenate([curve["thpt_hi"], curve["thpt_lo"][::-1]]),
-                fill="toself",
-                fillcolor="rgba(0,0,0,0.08)",
-                line={"width": 0},
-                mode="lines",
-                name=f"interval: {label}",
-                hoverinfo="skip",
-            )
-        )
+        fig.add_trace(_band(curve, "rgba(0,0,0,0.08)", f"interval: {label}"))
     fig.add_trace(
         go.Scatter(
             x=curve["bb"],

@@ -108,6 +108,17 @@ def precision_bytes(precision: str) -> float:
     raise SpecError(f"unknown precision {precision!r}; use one of {known}")
 
 
+def _needed(value: float | None, kind: Kind, name: str, column: str) -> float:
+    """``value``, or the error naming the entry, the missing column, its unit and the fix."""
+    if value is None:
+        unit = NUMBERS[kind][column][0]
+        raise SpecError(
+            f"{kind} {name!r} has no {column} ({unit}) in the spec catalogue; "
+            f"add a row for it with that column to a specs file and pass it with --specs"
+        )
+    return float(value)
+
+
 @dataclass(frozen=True, slots=True)
 class Accelerator:
     """One accelerator's catalogue entry; ``None`` where the catalogue has no number."""
@@ -130,14 +141,7 @@ class Accelerator:
         SpecError
             Naming the accelerator, the missing column and how to add it.
         """
-        value = getattr(self, column)
-        if value is None:
-            unit = ACCELERATOR_NUMBERS[column][0]
-            raise SpecError(
-                f"accelerator {self.name!r} has no {column} ({unit}) in the spec catalogue; "
-                f"add a row for it with that column to a specs file and pass it with --specs"
-            )
-        return float(value)
+        return _needed(getattr(self, column), "accelerator", self.name, column)
 
     def peak_tflops(self, precision: str) -> float:
         """Dense peak compute for a precision; a part without that format runs it at the next
@@ -171,14 +175,7 @@ class Model:
 
     def need(self, column: str) -> float:
         """A number the caller cannot do without (see :meth:`Accelerator.need`)."""
-        value = getattr(self, column)
-        if value is None:
-            unit = MODEL_NUMBERS[column][0]
-            raise SpecError(
-                f"model {self.name!r} has no {column} ({unit}) in the spec catalogue; "
-                f"add a row for it with that column to a specs file and pass it with --specs"
-            )
-        return float(value)
+        return _needed(getattr(self, column), "model", self.name, column)
 
     def weight_bytes(self, precision: str | None = None) -> float:
         """Bytes of all weights at ``precision`` (the model's default when ``None``)."""

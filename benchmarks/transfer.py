@@ -30,6 +30,8 @@ from ala.transfer import TransferModel
 from ala.transfer_eval import TRANSFER_METHODS, evaluate_transfer
 
 PROTOCOLS = ("leave_model_out", "leave_acc_out", "leave_count_out", "leave_framework_out")
+# LLM-Inference-Bench has no precision column; AIConfigurator has (bf16, fp8, fp4, int4).
+AIC_PROTOCOLS = (*PROTOCOLS, "leave_precision_out")
 
 
 def accuracy(
@@ -108,7 +110,7 @@ def main() -> None:
         accuracy(PROTOCOLS[:2], (0,))
         accuracy(PROTOCOLS[:2], (0,), dataset="AIConfigurator")
     else:
-        accuracy(PROTOCOLS, (0,), dataset="AIConfigurator")
+        accuracy(AIC_PROTOCOLS, (0,), dataset="AIConfigurator")
         accuracy(PROTOCOLS, (0,))
         # Few-shot: the baselines that can use the shots (the sibling rule cannot).
         accuracy(PROTOCOLS[:2], (1, 3, 5), ("transfer", "global_xgboost"))

@@ -59,6 +59,8 @@ MAX_DIFFERENT = 3  # siblings differing in more attributes are not used
 SIBLINGS = 12  # the heaviest siblings an answer averages
 # Which row and terms of Deployment.term_parts grade a difference of model or accelerator.
 SPEC_ROWS = {MODEL: (2, [2])}
+LENGTHS = "lengths"  # the pseudo-attribute weighing how far a sibling measured from the query
+LENGTH_LAMBDAS = (1.0, 0.5, 0.2, 0.05)
 MIN_CALIBRATION = 20  # held-out points an attribute needs for an interval of its own
 
 
@@ -317,16 +319,21 @@ class TransferModel:
         weighted.sort(key=lambda x: (-x[0], x[1]))
         weighted = weighted[:SIBLINGS]
 
+        log_length_lambda = np.log(self.settings_.lambdas.get(LENGTHS, 1.0))
+
         def transferred(points: pd.DataFrame) -> Array:
-            logs = []
-            for _, i, _ in weighted:
+            logs, weights = [], []
+            ii, oo = points["ii"].to_numpy(float), points["oo"].to_numpy(float)
+            for w, i, _ in weighted:
                 sibling = self.measured_[i]
                 assert sibling.parts is not None
                 scale = np.asarray(self.settings_.betas) @ (parts - sibling.parts)
                 correction = (phi - self._feature_vector(sibling.features)) @ self.theta_
                 logs.append(sibling_log_thpt(sibling.learner, scale, points) + correction)
-            w = np.array([x[0] for x in weighted])
-            return np.asarray((w[:, None] * np.stack(logs)).sum(0) / w.sum(), float)
+                # a sibling that measured far from these lengths counts less
+                weights.append(w * np.exp(length_gap(sibling.learner, ii, oo) * log_length_lambda))
+            wm = np.stack(weights)
+            return np.asarray((wm * np.stack(logs)).sum(0) / wm.sum(0), float)
 
         log_thpt = transferred(queries)
         shift, shots = 0.0, 0
@@ -410,6 +417,13 @@ def sibling_log_thpt(learner: PriorLearner, log_scale: Array, points: pd.DataFra
     return np.asarray(base + residual_at(learner, ii, oo, bb), float)
 
 
+def length_gap(learner: PriorLearner, ii: Array, oo: Array) -> Array:
+    """Log distance from each (ii, oo) to the nearest length the learner measured."""
+    q = np.log(np.column_stack([ii, oo]))
+    p = np.log(learner.pairs)
+    return np.asarray(np.sqrt(((q[:, None, :] - p[None, :, :]) ** 2).sum(-1)).min(1), float)
+
+
 def residual_at(learner: PriorLearner, ii: Array, oo: Array, bb: Array) -> Array:
     """The learner's residual ``log(measured / prior)`` at any (ii, oo, bb): inverse-distance
     weighted over its lengths, at the nearest anchored batch size."""
@@ -454,6 +468,7 @@ class _Pairs:
         self.features = np.zeros((len(self.point), 5))
         self.coef = np.zeros((len(self.point), 5))
         self.residual = np.zeros(len(self.point))
+        self.gap = np.zeros(len(self.point))
         self.log_work = np.zeros(len(self.point))
         for s in np.unique(self.sibling):
             chosen = np.flatnonzero(self.sibling[self.pair_of_point] == s)
@@ -461,6 +476,7 @@ class _Pairs:
             self.features[chosen] = latency_features(ii, oo, bb)
             self.coef[chosen] = m[s].learner.coef
             self.residual[chosen] = residual_at(m[s].learner, ii, oo, bb)
+            self.gap[chosen] = length_gap(m[s].learner, ii, oo)
             self.log_work[chosen] = np.log(bb * (ii + oo))
         parts = np.stack([x.parts if x.parts is not None else np.zeros((3, 5)) for x in m])
         self.dparts = parts[self.target] - parts[self.sibling]  # (pairs, 3, 5)
@@ -547,29 +563,33 @@ class _Pairs:
             self._cache[betas] = (pred, corrections)
         return self._cache[betas]
 
-    def fold_errors(self, betas: tuple[float, ...], lambdas: Mapping[str, float]) -> pd.DataFrame:
-        """Held-out absolute log error of every point, per attribute held out."""
+    def _fold_arrays(
+        self, betas: tuple[float, ...], lambdas: Mapping[str, float]
+    ) -> list[tuple[str, npt.NDArray[np.intp], Array]]:
+        """Per attribute held out: the scored points and their absolute log errors."""
         pred, corrections = self._corrected(betas)
         log_lam = np.log([lambdas[c] for c in self.model.config_columns_])
         weight = np.exp(self.distance @ log_lam)
-        parts = []
+        length_lambda = lambdas.get(LENGTHS, 1.0)
+        by_length = np.exp(self.gap * np.log(length_lambda)) if length_lambda != 1.0 else 1.0
+        out = []
         for (col, fold_of_pair, _), correction in zip(self.folds, corrections, strict=True):
             # each target keeps its SIBLINGS heaviest usable pairs, as predict does
             w = _keep_heaviest(np.where(fold_of_pair >= 0, weight, 0.0), self.target, SIBLINGS)
-            wp = w[self.pair_of_point]
+            wp = w[self.pair_of_point] * by_length
             value = pred + correction[self.pair_of_point]
             den = np.bincount(self.point, wp, minlength=self.n_points)
             num = np.bincount(self.point, wp * value, minlength=self.n_points)
             scored = np.flatnonzero(den > 0)
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "attribute": col,
-                        "point": scored,
-                        "abs_log_error": np.abs(num[scored] / den[scored] - self.truth[scored]),
-                    }
-                )
-            )
+            out.append((col, scored, np.abs(num[scored] / den[scored] - self.truth[scored])))
+        return out
+
+    def fold_errors(self, betas: tuple[float, ...], lambdas: Mapping[str, float]) -> pd.DataFrame:
+        """Held-out absolute log error of every point, per attribute held out."""
+        parts = [
+            pd.DataFrame({"attribute": col, "point": scored, "abs_log_error": error})
+            for col, scored, error in self._fold_arrays(betas, lambdas)
+        ]
         if not parts:
             return pd.DataFrame({"attribute": [], "point": [], "abs_log_error": []})
         return pd.concat(parts, ignore_index=True)
@@ -577,16 +597,15 @@ class _Pairs:
     def learn(self) -> TransferSettings:
         """Coordinate descent over ``beta`` per part and ``lambda`` per attribute."""
         cols = self.model.config_columns_
-        lambdas = {c: 0.05 for c in cols}
+        lambdas = {**{c: 0.05 for c in cols}, LENGTHS: 1.0}
         betas = (1.0, 0.5, 1.0)
         if not self.folds:
             empty = pd.DataFrame({"attribute": [], "point": [], "abs_log_error": []})
             return TransferSettings(betas, lambdas, empty)
 
         def score(b: tuple[float, ...], lam: Mapping[str, float]) -> float:
-            errors = self.fold_errors(b, lam)
             # every attribute counts equally, whatever its number of held-out points
-            return float(errors.groupby("attribute")["abs_log_error"].median().mean())
+            return float(np.mean([np.median(e) for _, _, e in self._fold_arrays(b, lam)]))
 
         best = score(betas, lambdas)
         attributes = [col for col, _, _ in self.folds]
@@ -597,8 +616,8 @@ class _Pairs:
                     s = score(trial, lambdas)
                     if s < best - 1e-9:
                         best, betas = s, trial  # type: ignore[assignment]
-            for col in attributes:
-                for value in LAMBDAS:
+            for col in [*attributes, LENGTHS]:
+                for value in LENGTH_LAMBDAS if col == LENGTHS else LAMBDAS:
                     trial_lambdas = {**lambdas, col: value}
                     s = score(betas, trial_lambdas)
                     if s < best - 1e-9:

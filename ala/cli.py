@@ -34,14 +34,16 @@ POLICY_NAMES = tuple(POLICIES)
 METHODS = ("default", "paper")
 
 
-def _mapping(items: Sequence[str] | None) -> dict[str, str] | None:
+def _mapping(
+    items: Sequence[str] | None, option: str = "--map", example: str = "thpt=tok_per_s"
+) -> dict[str, str] | None:
     if not items:
         return None
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key or not value:
-            raise AlaError(f"--map expects CANONICAL=COLUMN (e.g. thpt=tok_per_s), got {item!r}")
+            raise AlaError(f"{option} expects NAME=VALUE (e.g. {example}), got {item!r}")
         out[key.strip()] = value.strip()
     return out
 
@@ -122,6 +124,17 @@ def cmd_specs(args: argparse.Namespace) -> int:
     from ala.service import spec_listing
 
     print(spec_listing(_specs(args), args.check, kind=args.kind))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """``ala import``: benchmark-tool result files to one benchmark CSV."""
+    from ala.importers import read_vllm_bench
+
+    settings = _mapping(args.set, "--set", "acc=H200") or {}
+    frame = read_vllm_bench(args.sources, settings)
+    write_csv(args.output, frame)
+    print(f"{len(frame)} measurements written to {args.output}", file=sys.stderr)
     return 0
 
 
@@ -446,6 +459,19 @@ def build_parser() -> argparse.ArgumentParser:
         "transferred from measured siblings through the specs",
     )
     pred.set_defaults(func=cmd_predict)
+
+    im = sub.add_parser(
+        "import", help="vllm bench serve result JSON files (or folders) to one benchmark CSV"
+    )
+    im.add_argument("sources", nargs="+", type=Path, help="result files or folders of them")
+    im.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
+    im.add_argument(
+        "--set",
+        action="append",
+        metavar="COLUMN=VALUE",
+        help="a configuration value the files do not carry, repeatable, e.g. --set acc=H200",
+    )
+    im.set_defaults(func=cmd_import)
 
     sp = sub.add_parser("specs", help="list the spec catalogue, or check a dataset against it")
     sp.add_argument("--specs", action="append", type=Path, help="extra spec file (CSV or TOML)")

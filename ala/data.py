@@ -426,6 +426,8 @@ def _choose_config_columns(
 REPEAT_SPREAD = 0.10
 # Names of measurement columns: they vary between repeats without being configuration.
 _METRIC = re.compile(r"lat|time|ttft|tpot|itl|e2e|thr|tok|power|energy|mem|util|_s$|_ms$|rate")
+# Provenance (a result file's name, a run date) tells repeats apart without being a setting.
+_PROVENANCE = re.compile(r"file|path|date|url")
 
 
 # A throughput falls or stays flat as requests get longer; a latency grows about linearly.
@@ -453,7 +455,7 @@ def _varying_columns(frame: pd.DataFrame, config: Sequence[str], extra: Sequence
     # One pass over all columns first: a constant column cannot vary between repeats.
     counts = frame[present].nunique() if present else pd.Series(dtype=int)
     found = []
-    for col in (c for c in present if counts[c] > 1):
+    for col in (c for c in present if counts[c] > 1 and not _PROVENANCE.search(normalise_name(c))):
         values = frame[col].astype(str).str.strip()
         if values.nunique() <= 1:
             continue

@@ -20,13 +20,23 @@ SILICON = Path(__file__).parent / "data" / "aiconfigurator-silicon" / "silicon_s
 
 
 def aiconfigurator_frame(path: Path = SILICON) -> pd.DataFrame:
-    """Canonical rows (acc, acc_count, back, model, prec, ii, oo, bb, thpt) of the agg runs."""
+    """Canonical rows (acc, acc_count, back, model, prec, layout, ii, oo, bb, thpt) of the agg
+    runs; ``layout`` names the kinds of parallelism used (``tp``, ``dp+ep``, ...)."""
     raw = pd.read_csv(path)
     agg = raw[raw["mode"] == "agg"].copy()
     concurrency = agg["silicon_data_source"].str.extract(r"silicon_concurrency=(\d+)")[0]
     agg["bb"] = pd.to_numeric(concurrency, errors="coerce").fillna(agg["batch_size"])
-    layout = [agg[c].fillna(1).replace(0, 1) for c in ("tp_size", "pp_size", "attention_dp_size")]
-    gpus = layout[0] * layout[1] * layout[2]
+    tp, pp, dp, ep = (
+        agg[c].fillna(1).replace(0, 1)
+        for c in ("tp_size", "pp_size", "attention_dp_size", "moe_ep_size")
+    )
+    gpus = tp * pp * dp
+    # The parallel layout is part of the configuration (SOURCE.md): which kinds of
+    # parallelism split the work, the count being acc_count.
+    kinds = [
+        np.where(x > 1, name, "") for x, name in ((tp, "tp"), (pp, "pp"), (dp, "dp"), (ep, "ep"))
+    ]
+    layout = ["+".join(k for k in ks if k) or "single" for ks in zip(*kinds, strict=True)]
     e2e_s = (agg["silicon_ttft_ms"] + (agg["osl"] - 1) * agg["silicon_tpot_ms"]) / 1000
     frame = pd.DataFrame(
         {
@@ -35,6 +45,7 @@ def aiconfigurator_frame(path: Path = SILICON) -> pd.DataFrame:
             "back": agg["backend"],
             "model": agg["model_path"],
             "prec": agg["precision"].fillna(agg["model_path"].map(_default_precision)),
+            "layout": layout,
             "ii": agg["isl"].astype(float),
             "oo": agg["osl"].astype(float),
             "bb": agg["bb"].astype(float),

@@ -62,6 +62,7 @@ SPEC_ROWS = {MODEL: (2, [2])}
 LENGTHS = "lengths"  # the pseudo-attribute weighing how far a sibling measured from the query
 LENGTH_LAMBDAS = (1.0, 0.5, 0.2, 0.05)
 MIN_CALIBRATION = 20  # held-out points an attribute needs for an interval of its own
+SHOT_PRIOR = 0.2  # pseudo-weight of "no correction" against the shots
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,8 +342,9 @@ class TransferModel:
             points = self.measured_[own].points
             shots = len(points)
             residual = np.log(points["thpt"].to_numpy(float)) - transferred(points)
-            shift = shots / (shots + 1) * float(residual.mean())
-            log_thpt = log_thpt + shift
+            shifts = shot_shift(points, residual, queries)
+            shift = float(shifts.mean())
+            log_thpt = log_thpt + shifts
         unseen = tuple(sorted(weighted[0][2]))
         half = self.half_width(unseen, interval, shots) if interval else 0.0
         labels = tuple(config_label(self.measured_[i].key) for _, i, _ in weighted[:3])
@@ -375,6 +377,15 @@ class TransferModel:
             return min(by_attribute.values(), default=pooled) / 2
         parts = [by_attribute.get(a, widest) for a in unseen]
         return float(np.sqrt(np.sum(np.square(parts))) / np.sqrt(1 + shots))
+
+
+def shot_shift(shots: pd.DataFrame, residual: Array, queries: pd.DataFrame) -> Array:
+    """Per query, the log correction its configuration's own few measurements imply: the
+    sum of their residuals over their number plus :data:`SHOT_PRIOR` (a pseudo-count of "no
+    correction"), the same for every query: held out, one shot's level says more about the
+    configuration than its place in (ii, oo, bb)."""
+    shift = float(residual.sum() / (len(residual) + SHOT_PRIOR))
+    return np.full(len(queries), shift)
 
 
 def _nonzero(columns: Sequence[str], row: Array) -> dict[str, float]:

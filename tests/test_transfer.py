@@ -96,7 +96,7 @@ def test_a_few_shots_move_the_answer_toward_them(data):
     with_shots = TransferModel().fit(given).predict(truth[mask])
     error = lambda p: np.median(np.abs(p["thpt_pred"] / truth.loc[mask, "thpt"] - 1))  # noqa: E731
     assert error(with_shots) < 0.5 * error(without)
-    assert with_shots["shift"].iloc[0] == pytest.approx(1.6**0.75, rel=0.05)
+    assert 1.2 < with_shots["shift"].iloc[0] < 1.6
 
 
 def test_intervals_widen_with_every_unseen_attribute():

@@ -155,6 +155,13 @@ def residuals_figure(residuals: pd.DataFrame) -> go.Figure:
     return _layout(fig, "Residuals of the fitted curves", BATCH, "Residual (% of measured)")
 
 
+def _has_band(curve: pd.DataFrame) -> bool:
+    """Whether a curve has an interval to draw (withheld intervals are NaN)."""
+    return {"thpt_lo", "thpt_hi"} <= set(curve.columns) and bool(
+        np.isfinite(curve["thpt_lo"]).any()
+    )
+
+
 def _band(curve: pd.DataFrame, fill: str, name: str) -> go.Scatter:
     """The interval of a curve (bb, thpt_lo, thpt_hi) as a filled band."""
     return go.Scatter(
@@ -174,9 +181,7 @@ def prediction_figure(
 ) -> go.Figure:
     """A predicted curve with its interval band; ``curve`` has bb, thpt_pred, thpt_lo, thpt_hi."""
     fig = go.Figure()
-    band = {"thpt_lo", "thpt_hi"} <= set(curve.columns) and bool(
-        np.isfinite(curve["thpt_lo"]).any()
-    )
+    band = _has_band(curve)
     if band:  # withheld intervals (NaN) draw no band and no legend entry
         fig.add_trace(_band(curve, "rgba(0,114,178,0.18)", "interval"))
     custom = curve[["thpt_lo", "thpt_hi"]].to_numpy() if band else None
@@ -418,7 +423,7 @@ def transfer_figure(
 
 def add_transferred(fig: go.Figure, curve: pd.DataFrame, label: str) -> go.Figure:
     """Overlay a transferred curve (bb, thpt_pred, optional thpt_lo / thpt_hi) on a figure."""
-    if {"thpt_lo", "thpt_hi"} <= set(curve.columns) and bool(np.isfinite(curve["thpt_lo"]).any()):
+    if _has_band(curve):
         fig.add_trace(_band(curve, "rgba(0,0,0,0.08)", f"interval: {label}"))
     fig.add_trace(
         go.Scatter(

@@ -95,15 +95,24 @@ class PriorLearner:
             residuals[k] = log_r[rows][np.argmin(dist, axis=1)]
         return cls(coef=coef, pairs=pair_arr, grid=grid, residuals=residuals)
 
-    def anchor_points(self, ii: Array, oo: Array) -> Array:
-        """Corrected prior throughput on ``grid`` for each queried length: shape (n, n_grid)."""
+    def length_distances(self, ii: Array, oo: Array) -> Array:
+        """Distance in (log ii, log oo) from each queried length to each benchmarked one:
+        shape (n, n_pairs)."""
         q = np.log(np.column_stack([ii, oo]))
         p = np.log(self.pairs)
-        dist = np.sqrt(((q[:, None, :] - p[None, :, :]) ** 2).sum(-1))
-        exact = dist < 1e-12
-        weight = np.where(exact, 1e12, 1.0 / np.maximum(dist, 1e-12) ** IDW_POWER)
+        return np.asarray(np.sqrt(((q[:, None, :] - p[None, :, :]) ** 2).sum(-1)), float)
+
+    def residuals_by_length(self, distances: Array) -> Array:
+        """Log residuals on ``grid``, inverse-distance weighted over the benchmarked lengths
+        (``distances`` from :meth:`length_distances`): shape (n, n_grid)."""
+        exact = distances < 1e-12
+        weight = np.where(exact, 1e12, 1.0 / np.maximum(distances, 1e-12) ** IDW_POWER)
         weight /= weight.sum(1, keepdims=True)
-        log_r = weight @ self.residuals
+        return np.asarray(weight @ self.residuals, float)
+
+    def anchor_points(self, ii: Array, oo: Array) -> Array:
+        """Corrected prior throughput on ``grid`` for each queried length: shape (n, n_grid)."""
+        log_r = self.residuals_by_length(self.length_distances(ii, oo))
         return prior_throughput(self.coef, ii[:, None], oo[:, None], self.grid[None, :]) * np.exp(
             log_r
         )

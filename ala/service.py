@@ -492,13 +492,12 @@ def transfer_whatif(
                 f"no reliable interval: held-out transfers of this kind missed by more than "
                 f"{MAX_INTERVAL_RATIO:g}x at this level"
             )
-    labels = [s for s in str(pred["siblings"].iloc[0]).split("; ") if s]
-    points = []
-    for m in model.measured_:
-        label = config_label(m.key)
-        if label in labels:
-            rows = m.points[(m.points["ii"] == ii) & (m.points["oo"] == oo)]
-            points.append(rows.assign(sibling=label))
+    points = [
+        m.points[(m.points["ii"] == ii) & (m.points["oo"] == oo)].assign(
+            sibling=config_label(m.key)
+        )
+        for m in model.leaning_on(config)
+    ]
     siblings = (
         pd.concat(points, ignore_index=True)
         if points

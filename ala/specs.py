@@ -84,7 +84,6 @@ PRECISION_BYTES = {
     "int4_wo": 0.5,
 }
 _NARROW_FIRST = ("fp4_tflops", "fp8_tflops", "bf16_tflops")
-GIB = 1e9  # catalogue memory is in vendor GB (10^9 bytes)
 
 
 def spelling_key(name: object) -> str:

@@ -47,7 +47,7 @@ from ala.configs import ConfigKey, config_keys, config_label
 from ala.data import Benchmarks, infer_config_columns
 from ala.errors import AlaError
 from ala.physics import ACCELERATOR, COUNT, MODEL, PRECISION, Deployment, resolve
-from ala.prior import IDW_POWER, PriorLearner, latency_features
+from ala.prior import PriorLearner, latency_features
 from ala.specs import Catalogue, SpecError
 
 Array = npt.NDArray[np.float64]
@@ -74,7 +74,6 @@ class Measured:
     learner: PriorLearner
     parts: Array | None  # Deployment.term_parts(); None without specs
     features: dict[str, float]  # efficiency features (empty without specs)
-    reason: str  # why there are no specs ('' when there are)
     points: pd.DataFrame  # ii, oo, bb, thpt
 
 
@@ -159,10 +158,8 @@ class TransferModel:
         for key, rows in frame.groupby(keys, sort=False).indices.items():
             part = frame.iloc[rows][["ii", "oo", "bb", "thpt"]].reset_index(drop=True)
             values = dict(zip(cols, key, strict=True))
-            parts, features, reason = self._describe(values)
-            measured.append(
-                Measured(key, values, PriorLearner.fit(part), parts, features, reason, part)
-            )
+            parts, features = self._describe(values)
+            measured.append(Measured(key, values, PriorLearner.fit(part), parts, features, part))
         self.measured_ = measured
         self.index_ = {m.key: i for i, m in enumerate(measured)}
         self.siblings_ = [
@@ -183,15 +180,16 @@ class TransferModel:
         )
         return self
 
-    def _describe(self, values: Mapping[str, str]) -> tuple[Array | None, dict[str, float], str]:
+    def _describe(self, values: Mapping[str, str]) -> tuple[Array | None, dict[str, float]]:
+        """Term parts and efficiency features; none for a configuration without specs (it is
+        then neither a sibling nor a transfer target)."""
         deployment = resolve(values, self.specs)
         if isinstance(deployment, str):
-            return None, {}, deployment
+            return None, {}
         try:
-            parts = deployment.term_parts()
-        except SpecError as exc:
-            return None, {}, str(exc)
-        return parts, efficiency_features(values, deployment), ""
+            return deployment.term_parts(), efficiency_features(values, deployment)
+        except SpecError:
+            return None, {}
 
     def _encode(self, values: Mapping[str, str]) -> tuple[npt.NDArray[np.intp], float]:
         """A configuration's value codes (-1 for a value never measured) and its count."""
@@ -280,21 +278,17 @@ class TransferModel:
             out["thpt_hi"] = np.exp(log_thpt + half)
         return out
 
-    def _predict_config(
-        self, key: ConfigKey, queries: pd.DataFrame, interval: float | None
-    ) -> _Answer:
-        values = dict(zip(self.config_columns_, key, strict=True))
-        own = self.index_.get(key)
-        if own is not None and len(self.measured_[own].points) >= self.min_points:
-            m = self.measured_[own]
-            assert m.learner is not None
-            log_own = sibling_log_thpt(m.learner, np.zeros(5), queries)
-            label = (config_label(key),)
-            half = self.half_width((), interval) if interval else 0.0
-            return _Answer(log_own, "measured-curve", (), label, 0.0, half)
-        deployment = Deployment.of(values, self.specs)
-        parts = deployment.term_parts()
-        phi = self._feature_vector(efficiency_features(values, deployment))
+    def _weighted_siblings(
+        self, key: ConfigKey, values: Mapping[str, str], parts: Array
+    ) -> list[tuple[float, int, dict[str, float]]]:
+        """The heaviest siblings of a configuration: (weight, index, distance per differing
+        attribute), heaviest first.
+
+        Raises
+        ------
+        AlaError
+            When none differs in at most :data:`MAX_DIFFERENT` attributes.
+        """
         codes, count = self._encode(values)
         candidates = np.array(self.siblings_, int)
         d = self.distances(
@@ -318,7 +312,35 @@ class TransferModel:
                 f"{', '.join(self.config_columns_)}"
             )
         weighted.sort(key=lambda x: (-x[0], x[1]))
-        weighted = weighted[:SIBLINGS]
+        return weighted[:SIBLINGS]
+
+    def leaning_on(self, config: Mapping[str, str], k: int = 3) -> list[Measured]:
+        """The ``k`` measured configurations an answer for ``config`` leans on most (itself
+        when it is measured well enough to answer from its own curve)."""
+        key = tuple(str(config.get(c, "")) for c in self.config_columns_)
+        own = self.index_.get(key)
+        if own is not None and len(self.measured_[own].points) >= self.min_points:
+            return [self.measured_[own]]
+        values = dict(zip(self.config_columns_, key, strict=True))
+        parts = Deployment.of(values, self.specs).term_parts()
+        return [self.measured_[i] for _, i, _ in self._weighted_siblings(key, values, parts)[:k]]
+
+    def _predict_config(
+        self, key: ConfigKey, queries: pd.DataFrame, interval: float | None
+    ) -> _Answer:
+        values = dict(zip(self.config_columns_, key, strict=True))
+        own = self.index_.get(key)
+        if own is not None and len(self.measured_[own].points) >= self.min_points:
+            m = self.measured_[own]
+            assert m.learner is not None
+            log_own = sibling_log_thpt(m.learner, np.zeros(5), queries)
+            label = (config_label(key),)
+            half = self.half_width((), interval) if interval else 0.0
+            return _Answer(log_own, "measured-curve", (), label, 0.0, half)
+        deployment = Deployment.of(values, self.specs)
+        parts = deployment.term_parts()
+        phi = self._feature_vector(efficiency_features(values, deployment))
+        weighted = self._weighted_siblings(key, values, parts)
 
         log_length_lambda = np.log(self.settings_.lambdas.get(LENGTHS, 1.0))
 
@@ -330,9 +352,12 @@ class TransferModel:
                 assert sibling.parts is not None
                 scale = np.asarray(self.settings_.betas) @ (parts - sibling.parts)
                 correction = (phi - self._feature_vector(sibling.features)) @ self.theta_
-                logs.append(sibling_log_thpt(sibling.learner, scale, points) + correction)
+                distances = sibling.learner.length_distances(ii, oo)
+                logs.append(
+                    sibling_log_thpt(sibling.learner, scale, points, distances) + correction
+                )
                 # a sibling that measured far from these lengths counts less
-                weights.append(w * np.exp(length_gap(sibling.learner, ii, oo) * log_length_lambda))
+                weights.append(w * np.exp(distances.min(1) * log_length_lambda))
             wm = np.stack(weights)
             return np.asarray((wm * np.stack(logs)).sum(0) / wm.sum(0), float)
 
@@ -419,31 +444,26 @@ def efficiency_features(values: Mapping[str, str], deployment: Deployment) -> di
     return out
 
 
-def sibling_log_thpt(learner: PriorLearner, log_scale: Array, points: pd.DataFrame) -> Array:
+def sibling_log_thpt(
+    learner: PriorLearner, log_scale: Array, points: pd.DataFrame, distances: Array | None = None
+) -> Array:
     """Log throughput of a sibling's latency model with its terms scaled by ``exp(log_scale)``,
-    corrected by its residuals."""
+    corrected by its residuals (``distances``: as :func:`residual_at` takes them)."""
     ii, oo, bb = (points[c].to_numpy(float) for c in ("ii", "oo", "bb"))
     latency = latency_features(ii, oo, bb) @ (learner.coef * np.exp(log_scale))
     base = np.log(bb * (ii + oo)) - np.log(np.maximum(latency, 1e-300))
-    return np.asarray(base + residual_at(learner, ii, oo, bb), float)
+    return np.asarray(base + residual_at(learner, ii, oo, bb, distances), float)
 
 
-def length_gap(learner: PriorLearner, ii: Array, oo: Array) -> Array:
-    """Log distance from each (ii, oo) to the nearest length the learner measured."""
-    q = np.log(np.column_stack([ii, oo]))
-    p = np.log(learner.pairs)
-    return np.asarray(np.sqrt(((q[:, None, :] - p[None, :, :]) ** 2).sum(-1)).min(1), float)
-
-
-def residual_at(learner: PriorLearner, ii: Array, oo: Array, bb: Array) -> Array:
+def residual_at(
+    learner: PriorLearner, ii: Array, oo: Array, bb: Array, distances: Array | None = None
+) -> Array:
     """The learner's residual ``log(measured / prior)`` at any (ii, oo, bb): inverse-distance
-    weighted over its lengths, at the nearest anchored batch size."""
-    q = np.log(np.column_stack([ii, oo]))
-    p = np.log(learner.pairs)
-    dist = np.sqrt(((q[:, None, :] - p[None, :, :]) ** 2).sum(-1))
-    weight = np.where(dist < 1e-12, 1e12, 1.0 / np.maximum(dist, 1e-12) ** IDW_POWER)
-    weight /= weight.sum(1, keepdims=True)
-    by_grid = weight @ learner.residuals
+    weighted over its lengths, at the nearest anchored batch size. ``distances`` are
+    :meth:`~ala.prior.PriorLearner.length_distances`, when the caller has them already."""
+    if distances is None:
+        distances = learner.length_distances(ii, oo)
+    by_grid = learner.residuals_by_length(distances)
     column = np.argmin(np.abs(np.log(bb)[:, None] - np.log(learner.grid)[None, :]), axis=1)
     return np.asarray(by_grid[np.arange(len(bb)), column], float)
 
@@ -466,7 +486,9 @@ class _Pairs:
         offset = np.zeros(len(m) + 1, int)
         offset[1:] = np.cumsum([len(x.points) for x in m])
         self.n_points = int(offset[-1])
-        self.truth = np.log(np.concatenate([x.points["thpt"].to_numpy(float) for x in m]))
+        everything = pd.concat([x.points for x in m], ignore_index=True)  # in offset order
+        self.truth = np.log(everything["thpt"].to_numpy(float))
+        lengths = everything[["ii", "oo", "bb"]].to_numpy(float)
         sizes = np.array([len(m[t].points) for t in self.target], int)
         self.pair_of_point = np.repeat(np.arange(len(self.target)), sizes)
         self.point = (
@@ -483,14 +505,14 @@ class _Pairs:
         self.log_work = np.zeros(len(self.point))
         for s in np.unique(self.sibling):
             chosen = np.flatnonzero(self.sibling[self.pair_of_point] == s)
-            ii, oo, bb = self._columns(chosen)
+            ii, oo, bb = lengths[self.point[chosen]].T
             self.features[chosen] = latency_features(ii, oo, bb)
             self.coef[chosen] = m[s].learner.coef
-            self.residual[chosen] = residual_at(m[s].learner, ii, oo, bb)
-            self.gap[chosen] = length_gap(m[s].learner, ii, oo)
+            distances = m[s].learner.length_distances(ii, oo)
+            self.residual[chosen] = residual_at(m[s].learner, ii, oo, bb, distances)
+            self.gap[chosen] = distances.min(1)  # to the nearest length it measured
             self.log_work[chosen] = np.log(bb * (ii + oo))
-        parts = np.stack([x.parts if x.parts is not None else np.zeros((3, 5)) for x in m])
-        self.dparts = parts[self.target] - parts[self.sibling]  # (pairs, 3, 5)
+        self.dparts = model.parts_[self.target] - model.parts_[self.sibling]  # (pairs, 3, 5)
         phi = np.array([[x.features.get(f, 0.0) for f in names] for x in m]).reshape(len(m), -1)
         self.dphi = phi[self.target] - phi[self.sibling]
         self.folds = self._folds()
@@ -500,16 +522,6 @@ class _Pairs:
             for _, _, train in self.folds
         ]
         self._cache: dict[tuple[float, ...], tuple[Array, list[Array]]] = {}
-
-    def _columns(self, chosen: npt.NDArray[np.intp]) -> tuple[Array, Array, Array]:
-        m = self.model.measured_
-        all_points = getattr(self, "_all_points", None)
-        if all_points is None:
-            all_points = pd.concat([x.points for x in m], ignore_index=True)[["ii", "oo", "bb"]]
-            self._all_points = all_points.to_numpy(float)
-            all_points = self._all_points
-        idx = self.point[chosen]
-        return all_points[idx, 0], all_points[idx, 1], all_points[idx, 2]
 
     def _folds(self) -> list[tuple[str, npt.NDArray[np.intp], npt.NDArray[np.bool_]]]:
         """Per attribute that varies: the fold of each pair (-1 where the pair predicts no
@@ -552,7 +564,7 @@ class _Pairs:
     def ridge(self, betas: Sequence[float], train: npt.NDArray[np.bool_]) -> Array:
         """Efficiency coefficients from the pairs in ``train``: ridge regression of each
         pair's mean log error on the difference of the pair's attributes."""
-        x, y = self.dphi[train], self._pair_error(self.log_pred(betas))[train]
+        x, y = self.dphi[train], self._pair_error(self._corrected(tuple(betas))[0])[train]
         gram = x.T @ x + RIDGE_ALPHA * np.eye(x.shape[1])
         return np.asarray(np.linalg.solve(gram, x.T @ y), float)
 

@@ -58,30 +58,41 @@ class PerConfigRegressor:
     """
 
     def __init__(
-        self, make: Callable[[int], Any], config_columns: Sequence[str] | None = None, seed: int = 0
+        self,
+        make: Callable[[int], Any],
+        config_columns: Sequence[str] | None = None,
+        seed: int = 0,
+        target: str = "thpt",
     ) -> None:
         self.make = make
         self.config_columns = config_columns
         self.seed = seed
+        self.target = target
 
     def fit(self, data: Benchmarks | pd.DataFrame) -> PerConfigRegressor:
-        """Fit one fresh regressor per configuration on (ii, oo, bb) -> thpt."""
+        """Fit one fresh regressor per configuration on (ii, oo, bb) -> the target."""
         frame, cols = training_frame(data, self.config_columns)
+        frame = frame[np.isfinite(frame[self.target].to_numpy(float))]
         self.config_columns_ = cols
         self.models_: dict[tuple[str, ...], Any] = {}
         keys = config_keys(frame, cols)
         for _, rows in frame.groupby(pd.factorize(keys)[0], sort=False):
             self.models_[keys.loc[rows.index[0]]] = self.make(self.seed).fit(
-                rows[FEATURES].to_numpy(float), rows["thpt"].to_numpy(float)
+                rows[FEATURES].to_numpy(float), rows[self.target].to_numpy(float)
             )
         return self
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's settings."""
-        return {"make": self.make, "config_columns": self.config_columns, "seed": self.seed}
+        return {
+            "make": self.make,
+            "config_columns": self.config_columns,
+            "seed": self.seed,
+            "target": self.target,
+        }
 
     def predict(self, queries: pd.DataFrame) -> pd.DataFrame:
-        """Copy of ``queries`` with ``thpt_pred`` and ``source`` (always ``learned``)."""
+        """Copy of ``queries`` with ``<target>_pred`` and ``source`` (always ``learned``)."""
         missing = [c for c in [*self.config_columns_, *FEATURES] if c not in queries.columns]
         if missing:
             raise DataError(f"queries lack column(s) {missing}")
@@ -97,7 +108,7 @@ class PerConfigRegressor:
             rows = codes == code
             pred[rows] = self.models_[key].predict(x[rows])
         out = queries.copy()
-        out["thpt_pred"] = pred
+        out[f"{self.target}_pred"] = pred
         out["source"] = "learned"
         return out
 

@@ -62,8 +62,11 @@ def _csv_list(text: str | None) -> list[str] | None:
 
 
 def _load(args: argparse.Namespace) -> Benchmarks:
-    data = load_benchmarks(
+    from ala.importers import load_any
+
+    data = load_any(
         args.data,
+        _mapping(getattr(args, "set", None), "--set", "acc=H200"),
         columns=_mapping(args.map),
         config_columns=_csv_list(args.config_columns),
         duplicates=args.duplicates,
@@ -129,12 +132,13 @@ def cmd_specs(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """``ala import``: benchmark-tool result files to one benchmark CSV."""
-    from ala.importers import read_vllm_bench
+    from ala.importers import read_results
 
     settings = _mapping(args.set, "--set", "acc=H200") or {}
-    frame = read_vllm_bench(args.sources, settings)
-    write_csv(args.output, frame)
-    print(f"{len(frame)} measurements written to {args.output}", file=sys.stderr)
+    result = read_results(args.sources, settings)
+    print(result.summary(), file=sys.stderr)
+    write_csv(args.output, result.frame)
+    print(f"{len(result.frame)} measurements written to {args.output}", file=sys.stderr)
     return 0
 
 
@@ -397,7 +401,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def data_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("data", type=Path, help="benchmark CSV (ii, oo, bb, thpt + configuration)")
+        p.add_argument(
+            "data",
+            type=Path,
+            help="benchmark CSV (ii, oo, bb, thpt + configuration), or benchmark-tool output: "
+            "a folder, JSON file or zip of vllm bench serve / GuideLLM / AIPerf / LLMPerf / "
+            "inference-perf results, or AIConfigurator's silicon CSV",
+        )
+        p.add_argument(
+            "--set",
+            action="append",
+            metavar="COLUMN=VALUE",
+            help="for tool output: a configuration value the files do not carry, e.g. "
+            "--set acc=H200 (repeatable)",
+        )
         p.add_argument(
             "--map",
             action="append",
@@ -461,7 +478,9 @@ def build_parser() -> argparse.ArgumentParser:
     pred.set_defaults(func=cmd_predict)
 
     im = sub.add_parser(
-        "import", help="vllm bench serve result JSON files (or folders) to one benchmark CSV"
+        "import",
+        help="benchmark-tool results (vllm bench serve, GuideLLM, AIPerf, LLMPerf, "
+        "inference-perf JSON; AIConfigurator CSV; folders, zips) to one benchmark CSV",
     )
     im.add_argument("sources", nargs="+", type=Path, help="result files or folders of them")
     im.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")

@@ -124,6 +124,54 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "prec": ("prec", "precision", "dtype", "quantization"),
 }
 
+# Latency metrics: optional targets, modelled like throughput where measured (milliseconds).
+LATENCY_METRICS = ("ttft_ms", "tpot_ms", "e2e_ms", "p99_ttft_ms", "p99_tpot_ms")
+METRICS = ("thpt", *LATENCY_METRICS)
+# The spellings benchmark tools use, in milliseconds ...
+LATENCY_ALIASES_MS: dict[str, tuple[str, ...]] = {
+    "ttft_ms": (
+        "ttft_ms",
+        "median_ttft_ms",
+        "mean_ttft_ms",
+        "silicon_ttft_ms",
+        "time_to_first_token_ms",
+        "ttft_median_ms",
+        "ttft_p50_ms",
+    ),
+    "tpot_ms": (
+        "tpot_ms",
+        "median_tpot_ms",
+        "mean_tpot_ms",
+        "silicon_tpot_ms",
+        "time_per_output_token_ms",
+        "itl_ms",
+        "median_itl_ms",
+        "mean_itl_ms",
+        "inter_token_latency_ms",
+    ),
+    "e2e_ms": (
+        "e2e_ms",
+        "e2el_ms",
+        "median_e2el_ms",
+        "mean_e2el_ms",
+        "e2e_latency_ms",
+        "request_latency_ms",
+        "end_to_end_latency_ms",
+    ),
+    "p99_ttft_ms": ("p99_ttft_ms", "ttft_p99_ms"),
+    "p99_tpot_ms": ("p99_tpot_ms", "tpot_p99_ms", "p99_itl_ms", "itl_p99_ms"),
+}
+# ... and in seconds (converted to milliseconds on reading).
+LATENCY_ALIASES_S: dict[str, tuple[str, ...]] = {
+    "ttft_ms": ("ttft_s", "median_ttft", "median_ttft_s", "time_to_first_token_s"),
+    "tpot_ms": ("tpot_s", "median_tpot", "median_tpot_s", "itl_s", "inter_token_latency_s"),
+    "e2e_ms": ("e2e_s", "median_e2el", "e2el_s", "request_latency_s", "end_to_end_latency_s"),
+    "p99_ttft_ms": ("p99_ttft", "p99_ttft_s"),
+    "p99_tpot_ms": ("p99_tpot", "p99_tpot_s"),
+}
+# A latency outside this range (ms) is a unit or typing error.
+PLAUSIBLE_LATENCY_MS = (1e-4, 1e9)
+
 
 @dataclass(frozen=True, slots=True)
 class LoadReport:
@@ -139,6 +187,8 @@ class LoadReport:
     dropped: tuple[DroppedRows, ...] = ()
     repeats_merged: int = 0
     notes: tuple[str, ...] = ()
+    # Per metric present: "measured" or how it was derived from the measured ones.
+    metrics: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def rows_dropped(self) -> int:
@@ -236,7 +286,11 @@ def load_benchmarks(
         for key in ("ii", "oo"):
             found.setdefault(key, found[BOTH_LENGTHS])
     found.pop(BOTH_LENGTHS, None)
-    missing = [c for c in REQUIRED if c not in found]
+    latency_found = _latency_columns(list(raw.columns), found)
+    derive_thpt = "thpt" not in found and (
+        "e2e_ms" in latency_found or {"ttft_ms", "tpot_ms"} <= set(latency_found)
+    )
+    missing = [c for c in REQUIRED if c not in found and not (c == "thpt" and derive_thpt)]
     if missing:
         hint = ""
         if raw.shape[1] == 1:
@@ -253,7 +307,9 @@ def load_benchmarks(
     chosen_config = _choose_config_columns(list(raw.columns), found, config_columns, name)
     # A ';'-separated file is how spreadsheets with a decimal comma export CSV.
     decimal_comma = table.delimiter == ";" and any(
-        raw[found[c]].astype(str).str.contains(",", regex=False).any() for c in REQUIRED
+        raw[found[c]].astype(str).str.contains(",", regex=False).any()
+        for c in REQUIRED
+        if c in found
     )
     out = pd.DataFrame(index=raw.index)
     problems: list[DroppedRows] = []
@@ -267,13 +323,17 @@ def load_benchmarks(
                 DroppedRows("missing value", col, tuple(int(r) for r in raw.index[bad]))
             )
         out[col] = values
-    for col in REQUIRED:
+    for col in (c for c in REQUIRED if c in found):
         values, bad_rows = coerce_positive(
             raw[found[col]], col, bounds=PLAUSIBLE[col], decimal_comma=decimal_comma
         )
         out[col] = values.astype(float)
         problems += bad_rows
-    used = set(found.values())
+    metric_notes, origins = _read_latencies(raw, out, latency_found, decimal_comma)
+    if derive_thpt:
+        problems += _derive_throughput(out, origins)
+    origins = {"thpt": origins.get("thpt", "measured"), **origins}
+    used = set(found.values()) | {col for col, _ in latency_found.values()}
     extra = [c for c in raw.columns if c not in used and c not in chosen_config]
     renamed = {c: f"file_{c}" for c in extra if normalise_name(c) in RESERVED or c in out}
     if extra:  # one concat, not one insert per column: linear in the number of columns
@@ -305,6 +365,7 @@ def load_benchmarks(
         for old, new in renamed.items()
     ]
     notes += limit_notes
+    notes += metric_notes
     if decimal_comma:
         notes.append(
             "decimal commas read as decimal points (100,5 = 100.5): the file is ';'-separated"
@@ -337,9 +398,9 @@ def load_benchmarks(
     slope = _length_slope(kept, chosen_config)
     if slope > LATENCY_SLOPE:
         notes.append(
-            f"column '{found['thpt']}' behaves like a latency, not a throughput: it grows with "
-            f"the request length (log-log slope {slope:.2f}; a throughput stays flat or falls). "
-            "Check the mapping of thpt"
+            f"column '{found.get('thpt', 'thpt')}' behaves like a latency, not a throughput: "
+            f"it grows with the request length (log-log slope {slope:.2f}; a throughput "
+            "stays flat or falls). Check the mapping of thpt"
         )
     if kept["ii"].nunique() * kept["oo"].nunique() == 1:
         notes.append("only one (ii, oo) length: predictions at other lengths are extrapolation")
@@ -354,6 +415,7 @@ def load_benchmarks(
         dropped=tuple(problems),
         repeats_merged=merged,
         notes=tuple(notes),
+        metrics=origins,
     )
     return Benchmarks(kept.reset_index(drop=True), report, tuple(chosen_config))
 
@@ -422,12 +484,77 @@ def _choose_config_columns(
     return chosen
 
 
+def _latency_columns(
+    columns: Sequence[str], found: Mapping[str, str]
+) -> dict[str, tuple[str, float]]:
+    """Latency metric -> (file column, factor to milliseconds), for columns not used yet."""
+    taken = set(found.values())
+    free = [c for c in columns if c not in taken]
+    out: dict[str, tuple[str, float]] = {}
+    for aliases, factor in ((LATENCY_ALIASES_MS, 1.0), (LATENCY_ALIASES_S, 1000.0)):
+        for metric, col in resolve_columns(free, aliases).items():
+            if metric not in out and col not in {c for c, _ in out.values()}:
+                out[metric] = (col, factor)
+    return out
+
+
+def _read_latencies(
+    raw: pd.DataFrame,
+    out: pd.DataFrame,
+    latency_found: Mapping[str, tuple[str, float]],
+    decimal_comma: bool,
+) -> tuple[list[str], dict[str, str]]:
+    """Parse the latency columns into ``out`` (ms; an unusable cell is NaN, the row is kept
+    for its throughput) and derive end-to-end latency where it was not measured.
+
+    Returns notes for the report and each metric's origin ("measured" or the derivation).
+    """
+    notes: list[str] = []
+    origins: dict[str, str] = {}
+    for metric, (col, factor) in latency_found.items():
+        values, bad = coerce_positive(
+            raw[col],
+            metric,
+            bounds=(PLAUSIBLE_LATENCY_MS[0] / factor, PLAUSIBLE_LATENCY_MS[1] / factor),
+            decimal_comma=decimal_comma,
+        )
+        out[metric] = values.astype(float).where(values.notna()) * factor
+        origins[metric] = "measured" if factor == 1 else f"measured (seconds in {col!r})"
+        if bad:
+            rows = sorted({r for d in bad for r in d.rows})
+            notes.append(
+                f"column '{col}' ({metric}) has no usable value in rows {rows[:8]}"
+                f"{' ...' if len(rows) > 8 else ''}: {metric} is unknown there"
+            )
+    if "e2e_ms" not in out and {"ttft_ms", "tpot_ms"} <= set(out.columns):
+        out["e2e_ms"] = out["ttft_ms"] + (out["oo"] - 1).clip(lower=0) * out["tpot_ms"]
+        origins["e2e_ms"] = "derived: ttft + (oo - 1) x tpot"
+    return notes, origins
+
+
+def _derive_throughput(out: pd.DataFrame, origins: dict[str, str]) -> list[DroppedRows]:
+    """Throughput of a closed loop of ``bb`` users by Little's law, from the end-to-end
+    latency: ``bb x (ii + oo) / e2e``. Rows without the latencies it needs are dropped."""
+    e2e_s = out["e2e_ms"].to_numpy(float) / 1000
+    with np.errstate(invalid="ignore", divide="ignore"):
+        thpt = out["bb"].to_numpy(float) * (out["ii"] + out["oo"]).to_numpy(float) / e2e_s
+    usable = np.isfinite(thpt) & (thpt > 0)
+    out["thpt"] = np.where(usable, thpt, np.nan)
+    origins["thpt"] = "derived: bb x (ii + oo) / e2e (Little's law, closed loop of bb users)"
+    bad = tuple(int(r) for r in out.index[~usable])
+    return (
+        [DroppedRows("no throughput: the latencies it is derived from are missing", "thpt", bad)]
+        if bad
+        else []
+    )
+
+
 # Repeats whose throughputs differ by more than this (max / min - 1) are reported.
 REPEAT_SPREAD = 0.10
 # Names of measurement columns: they vary between repeats without being configuration.
 _METRIC = re.compile(r"lat|time|ttft|tpot|itl|e2e|thr|tok|power|energy|mem|util|_s$|_ms$|rate")
 # Provenance (a result file's name, a run date) tells repeats apart without being a setting.
-_PROVENANCE = re.compile(r"file|path|date|url")
+_PROVENANCE = re.compile(r"file|path|date|url|source")
 
 
 # A throughput falls or stays flat as requests get longer; a latency grows about linearly.
@@ -481,7 +608,8 @@ def _average_repeats(frame: pd.DataFrame, config: list[str]) -> tuple[pd.DataFra
     if (counts == 1).all():
         return frame.assign(n_repeats=1), 0, ""
     agg = {c: "first" for c in frame.columns if c not in keys}
-    agg["thpt"] = "mean"
+    for metric in (m for m in METRICS if m in frame.columns):
+        agg[metric] = "mean"
     merged = groups.agg(agg).reset_index()
     merged["n_repeats"] = groups.size().to_numpy()
     spread = (groups["thpt"].transform("max") / groups["thpt"].transform("min") - 1).to_numpy()

@@ -176,6 +176,7 @@ def evaluate(
     k: int = 5,
     seed: int = 0,
     on_fold: Callable[[int, int], None] | None = None,
+    target: str = "thpt",
 ) -> EvaluationResult:
     """Run every method under every protocol; seeded and reproducible.
 
@@ -194,6 +195,10 @@ def evaluate(
         Folds and seed of ``kfold``.
     on_fold
         Called as ``on_fold(done, total)`` after each (protocol, fold), for progress bars.
+    target
+        The metric predicted (``thpt`` or a latency metric such as ``ttft_ms``); rows
+        without a value of it are left out. The errors carry ``<target>`` and
+        ``<target>_pred``.
 
     Returns
     -------
@@ -217,7 +222,9 @@ def evaluate(
             raise UnknownNameError(
                 f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}"
             )
-    frame = frame.reset_index(drop=True)
+    if target not in frame.columns:
+        raise DataError(f"the data has no column {target!r} to evaluate")
+    frame = frame[np.isfinite(frame[target].to_numpy(float))].reset_index(drop=True)
     keys = config_keys(frame, cols)
     codes = pd.factorize(keys)[0]
     key_array = keys.to_numpy(dtype=object)
@@ -250,7 +257,9 @@ def evaluate(
                     fit_s[name] += mid - start
                     predict_s[name] += time.perf_counter() - mid
                     errors.append(
-                        _fold_errors(protocol, name, fold, key_array[predictable], test, predicted)
+                        _fold_errors(
+                            protocol, name, fold, key_array[predictable], test, predicted, target
+                        )
                     )
             if on_fold is not None:
                 on_fold(done, total)
@@ -284,9 +293,10 @@ def _fold_errors(
     keys: npt.NDArray[np.object_],
     test: pd.DataFrame,
     predicted: pd.DataFrame,
+    target: str = "thpt",
 ) -> pd.DataFrame:
-    pred = predicted["thpt_pred"].to_numpy(float)
-    actual = test["thpt"].to_numpy(float)
+    pred = predicted[f"{target}_pred"].to_numpy(float)
+    actual = test[target].to_numpy(float)
     situation = (
         predicted["situation"].to_numpy(dtype=object)
         if "situation" in predicted
@@ -304,8 +314,8 @@ def _fold_errors(
             "ii": test["ii"].to_numpy(float),
             "oo": test["oo"].to_numpy(float),
             "bb": test["bb"].to_numpy(float),
-            "thpt": actual,
-            "thpt_pred": pred,
+            target: actual,
+            f"{target}_pred": pred,
             "ape": np.abs(pred - actual) / actual * 100,
             "situation": situation,
             "scale": scale,

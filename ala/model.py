@@ -47,6 +47,7 @@ from ala.evaluate import (
 )
 from ala.files import write_text
 from ala.intervals import NOISE_FLOOR, IntervalCalibration, apply_interval, nearest_points
+from ala.latency import LatencyModel, metric_columns
 from ala.modelfile import canonical_booster, field, numbers, require, table
 from ala.physics import memory_check
 from ala.prior import PRIOR_WEIGHT, PriorLearner
@@ -232,6 +233,14 @@ class ThroughputModel:
             {"config": codes, **{c: frame[c].to_numpy(float) for c in POINT_COLUMNS}}
         )
         self.config_stats_ = config_stats(self.database_, self.points_)
+        self.metric_origins_ = (
+            dict(data.report.metrics) if isinstance(data, Benchmarks) else {"thpt": "measured"}
+        )
+        self.latency_: LatencyModel | None = None
+        if metric_columns(frame):
+            self.latency_ = LatencyModel(cols).fit(frame)
+            if calibrate:
+                self.latency_.calibrate(frame, seed=self.seed)
         self.calibration_: IntervalCalibration | None = None
         self.accuracy_: pd.DataFrame | None = None
         if calibrate:
@@ -420,7 +429,7 @@ class ThroughputModel:
         )
         out["note"] = notes
         if interval is None:
-            return out
+            return self._with_latency(out, None)
         if self.calibration_ is None:
             raise AlaError(
                 "this model has no interval calibration: fit it with calibration "
@@ -449,6 +458,25 @@ class ThroughputModel:
         distance = near.set_index("query")["distance"].reindex(range(len(out))).to_numpy()
         out["nearest_distance"] = distance
         out["proximity"] = 1 / (1 + distance)
+        return self._with_latency(out, interval)
+
+    def _with_latency(self, out: pd.DataFrame, interval: float | None) -> pd.DataFrame:
+        """Add ``<metric>_pred`` (and ``_lo/_hi``) for every latency metric modelled; NaN for a
+        configuration that never measured it."""
+        latency = getattr(self, "latency_", None)
+        if latency is None:
+            return out
+        queries = out[[*self.config_columns_, "ii", "oo", "bb"]]
+        keys = config_keys(queries, self.config_columns_).to_numpy(dtype=object)
+        measured = {k for by in latency.learners_.values() for k in by}
+        known = np.array([k in measured for k in keys], bool)
+        predicted = latency.predict(queries[known], interval) if known.any() else None
+        for metric in latency.metrics_:
+            for suffix in ("_pred", *(("_lo", "_hi") if interval is not None else ())):
+                column = np.full(len(out), np.nan)
+                if predicted is not None:
+                    column[known] = predicted[f"{metric}{suffix}"].to_numpy(float)
+                out[f"{metric}{suffix}"] = column
         return out
 
     def _identifiability(
@@ -627,6 +655,8 @@ class ThroughputModel:
                 {"values": list(key), "learner": learner.to_dict()}
                 for key, learner in zip(self.configs_, self.learners_, strict=True)
             ],
+            "latency": None if self.latency_ is None else self.latency_.to_dict(),
+            "metric_origins": self.metric_origins_,
         }
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -716,6 +746,19 @@ class ThroughputModel:
         if accuracy is not None:
             require(isinstance(accuracy, dict), "accuracy", "expected an object")
             model.accuracy_ = pd.DataFrame(accuracy)
+        latency = doc.get("latency")
+        model.latency_ = None if latency is None else LatencyModel.from_dict(latency, columns)
+        if model.latency_ is not None:
+            unknown = {k for by in model.latency_.learners_.values() for k in by} - set(keys)
+            require(not unknown, "latency.learners", "a configuration the model does not have")
+        origins = doc.get("metric_origins") or {"thpt": "measured"}
+        require(
+            isinstance(origins, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in origins.items()),
+            "metric_origins",
+            "expected text",
+        )
+        model.metric_origins_ = dict(origins)
         learner_cls = PaperLearner if method == "paper" else PriorLearner
         model._set_configs(keys)
         model.learners_ = [

@@ -79,7 +79,10 @@ def test_cli_imports_a_folder_that_then_loads_and_fits(tmp_path, capsys):
     out = tmp_path / "runs.csv"
     assert main(["import", str(RESULTS), "--set", "acc=H200", "-o", str(out)]) == 0
     data = load_benchmarks(out)
-    assert data.config_columns == ("acc", "model")
+    # The GPU count and layout come from the file names (``_tep8_``).
+    assert data.config_columns == ("acc", "acc_count", "model")
+    assert set(data.frame["acc_count"]) == {"8"}
+    assert set(data.frame["layout"]) == {"tep"}
     assert {"ttft_ms", "tpot_ms", "e2e_ms"} <= set(data.frame.columns)
     assert main(["import", str(tmp_path / "missing"), "-o", str(out)]) == 2
     assert "ala: error:" in capsys.readouterr().err

@@ -1,0 +1,399 @@
+"""Latency metrics as targets: time to first token, time per output token, end-to-end latency.
+
+Per configuration and metric, a physical latency model is fitted to the measured points and
+corrected by their residuals, the same structure as the default throughput method
+(:mod:`ala.prior`):
+
+``ttft``
+    ``t0 + p1 ii + p2 ii^2 + bb (q0 + q1 ii + q2 ii^2)``: the own prompt's prefill (linear
+    and attention-quadratic in the prompt) plus queueing behind the prefills of the other
+    ``bb`` users of a closed loop.
+``tpot``
+    ``w + a ctx + bb (s + k ctx + f ii / oo)`` with ``ctx = ii + oo / 2``: per decode step the
+    weight reads, attention over the context, a per-sequence cost growing with the batch,
+    and the prefills of arriving requests interleaved with decoding (``ii / oo`` prompt
+    tokens per generated token).
+``e2e``
+    ``ttft + (oo - 1) x tpot``, with both sets of terms.
+
+Percentile metrics (``p99_*``) use their median's terms. Coefficients are non-negative
+(:func:`scipy.optimize.nnls`), fitted for relative error. What the model misses is kept as a
+log residual at each measured point: at a measured length it is interpolated along log batch
+size (held flat beyond the measured range); at an unseen length it is inverse-distance weighted
+over the measured lengths in (log ii, log oo), as :class:`ala.prior.PriorLearner` does.
+
+Intervals are split-conformal on the absolute log error of out-of-fold predictions, separately
+for measured and unseen lengths (:meth:`LatencyModel.calibrate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.optimize import nnls
+
+from ala.configs import ConfigKey, config_keys
+from ala.data import LATENCY_METRICS
+from ala.errors import AlaError, DataError, UnknownConfigurationError
+from ala.prior import IDW_POWER
+
+Array = npt.NDArray[np.float64]
+
+# Out-of-fold situations whose scores calibrate intervals.
+SITUATIONS = ("measured_length", "unseen_length")
+_PROTOCOL_SITUATION = {
+    "loo_inner": "unseen_length",
+    "loo_extreme": "unseen_length",
+    "max_batch": "measured_length",
+    "min_batch": "measured_length",
+    "kfold": "measured_length",
+}
+MAX_SCORES = 2000  # calibration scores kept per (metric, situation)
+
+
+def base_metric(metric: str) -> str:
+    """``ttft``, ``tpot`` or ``e2e`` for any latency metric name."""
+    return metric.removeprefix("p99_").removesuffix("_ms")
+
+
+def latency_design(metric: str, ii: Array, oo: Array, bb: Array) -> Array:
+    """Design matrix of ``metric``'s physical model: shape (n, terms)."""
+    ii, oo, bb = np.broadcast_arrays(*(np.asarray(x, float) for x in (ii, oo, bb)))
+    ttft = [np.ones_like(ii), ii, ii * ii, bb, bb * ii, bb * ii * ii]
+    ctx = ii + oo / 2
+    tpot = [np.ones_like(ii), ctx, bb, bb * ctx, bb * ii / oo]
+    kind = base_metric(metric)
+    if kind == "ttft":
+        return np.stack(ttft, axis=-1)
+    if kind == "tpot":
+        return np.stack(tpot, axis=-1)
+    if kind == "e2e":
+        steps = np.maximum(oo - 1, 0)
+        return np.stack([*ttft, *(steps * t for t in tpot)], axis=-1)
+    raise AlaError(f"unknown latency metric {metric!r}; choose from {', '.join(LATENCY_METRICS)}")
+
+
+def fit_terms(x: Array, y: Array) -> Array:
+    """Non-negative coefficients of ``x @ coef ~ y`` for relative error."""
+    rel = x / y[:, None]
+    scale = np.maximum(np.abs(rel).max(axis=0), 1e-300)
+    coef, _ = nnls(rel / scale, np.ones_like(y))
+    if not np.any(coef > 0):  # degenerate data: a constant
+        coef = np.zeros(x.shape[1])
+        coef[0] = float(np.median(y))
+        return coef
+    return np.asarray(coef / scale, float)
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyLearner:
+    """One configuration's model of one latency metric.
+
+    ``pairs`` are the measured (ii, oo); point ``j`` belongs to ``pairs[length[j]]`` and has
+    log batch size ``log_bb[j]`` and log residual ``log_r[j]`` (sorted by length, then bb).
+    """
+
+    metric: str
+    coef: Array
+    pairs: Array
+    length: npt.NDArray[np.int64]
+    log_bb: Array
+    log_r: Array
+
+    @classmethod
+    def fit(cls, metric: str, ii: Array, oo: Array, bb: Array, y: Array) -> LatencyLearner:
+        """Fit the physical terms and keep the residuals of every measured point."""
+        coef = fit_terms(latency_design(metric, ii, oo, bb), y)
+        prior = np.maximum(latency_design(metric, ii, oo, bb) @ coef, 1e-12)
+        codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([ii, oo]))
+        pairs = np.array(list(uniques), float).reshape(-1, 2)
+        order = np.lexsort((bb, codes))
+        return cls(
+            metric=metric,
+            coef=coef,
+            pairs=pairs,
+            length=codes[order].astype(np.int64),
+            log_bb=np.log(bb[order]),
+            log_r=np.log(y[order] / prior[order]),
+        )
+
+    def prior(self, ii: Array, oo: Array, bb: Array) -> Array:
+        """The physical model alone."""
+        return np.asarray(
+            np.maximum(latency_design(self.metric, ii, oo, bb) @ self.coef, 1e-9), float
+        )
+
+    def predict(self, ii: Array, oo: Array, bb: Array) -> Array:
+        """Corrected prediction (ms) for each (ii, oo, bb)."""
+        log_bb = np.log(bb)
+        per_length = np.empty((len(ii), len(self.pairs)))
+        for k in range(len(self.pairs)):
+            mine = self.length == k
+            per_length[:, k] = np.interp(log_bb, self.log_bb[mine], self.log_r[mine])
+        q = np.log(np.column_stack([ii, oo]))
+        dist = np.sqrt(((q[:, None, :] - np.log(self.pairs)[None, :, :]) ** 2).sum(-1))
+        weight = np.where(dist < 1e-12, 1e12, 1 / np.maximum(dist, 1e-12) ** IDW_POWER)
+        weight /= weight.sum(1, keepdims=True)
+        return self.prior(ii, oo, bb) * np.exp((weight * per_length).sum(1))
+
+    def measured_length(self, ii: Array, oo: Array) -> npt.NDArray[np.bool_]:
+        """Whether each (ii, oo) is a measured length."""
+        return np.asarray(
+            (
+                np.isclose(ii[:, None], self.pairs[None, :, 0])
+                & np.isclose(oo[:, None], self.pairs[None, :, 1])
+            ).any(1),
+            bool,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready lists."""
+        return {
+            "metric": self.metric,
+            "coef": self.coef.tolist(),
+            "pairs": self.pairs.tolist(),
+            "length": self.length.tolist(),
+            "log_bb": self.log_bb.tolist(),
+            "log_r": self.log_r.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> LatencyLearner:
+        """Rebuild from :meth:`to_dict`'s document, checking every number and shape."""
+        from ala.modelfile import field, numbers, require
+
+        metric = field(data, "metric", str, where)
+        require(metric in LATENCY_METRICS, f"{where}.metric", "expected a latency metric")
+        coef = np.asarray(numbers(field(data, "coef", list, where), f"{where}.coef"))
+        terms = latency_design(metric, np.ones(1), np.ones(1), np.ones(1)).shape[1]
+        require(
+            coef.size == terms and bool(np.all((coef >= 0) & (coef < 1e12))),
+            f"{where}.coef",
+            f"expected {terms} non-negative costs",
+        )
+        rows = field(data, "pairs", list, where)
+        pairs = np.asarray([numbers(p, f"{where}.pairs", 2) for p in rows]).reshape(-1, 2)
+        require(
+            len(pairs) > 0 and bool(np.all((pairs > 0) & (pairs <= 1e7))),
+            f"{where}.pairs",
+            "expected lengths",
+        )
+        length = np.asarray(numbers(field(data, "length", list, where), f"{where}.length"))
+        log_bb = np.asarray(numbers(field(data, "log_bb", list, where), f"{where}.log_bb"))
+        log_r = np.asarray(numbers(field(data, "log_r", list, where), f"{where}.log_r"))
+        require(
+            length.size == log_bb.size == log_r.size > 0
+            and bool(np.all((length >= 0) & (length < len(pairs)) & (length % 1 == 0)))
+            and set(length.astype(int).tolist()) == set(range(len(pairs))),
+            f"{where}.length",
+            "expected a length index per point, every length measured",
+        )
+        require(bool(np.all(np.abs(log_bb) <= 20)), f"{where}.log_bb", "out of range")
+        require(bool(np.all(np.abs(log_r) <= 50)), f"{where}.log_r", "out of range")
+        order = np.lexsort((log_bb, length))
+        return cls(metric, coef, pairs, length.astype(np.int64)[order], log_bb[order], log_r[order])
+
+
+class LatencyModel:
+    """Predict latency metrics for (configuration, ii, oo, bb) from benchmark rows.
+
+    Parameters
+    ----------
+    config_columns
+        Columns identifying a configuration (required: a plain frame does not say).
+    metrics
+        Metrics to model; default every latency metric with values in the data.
+    """
+
+    def __init__(
+        self, config_columns: Sequence[str] = (), metrics: Sequence[str] | None = None
+    ) -> None:
+        self.config_columns = tuple(config_columns)
+        self.metrics = None if metrics is None else tuple(metrics)
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's settings."""
+        return {"config_columns": self.config_columns, "metrics": self.metrics}
+
+    def fit(self, frame: pd.DataFrame) -> LatencyModel:
+        """Fit one learner per (metric, configuration) with measured values of that metric.
+
+        Raises
+        ------
+        DataError
+            If no asked metric has a value.
+        """
+        wanted = self.metrics or LATENCY_METRICS
+        self.learners_: dict[str, dict[ConfigKey, LatencyLearner]] = {}
+        keys = config_keys(frame, self.config_columns)
+        for metric in (m for m in wanted if m in frame.columns):
+            values = frame[metric].to_numpy(float)
+            usable = np.isfinite(values) & (values > 0)
+            if not usable.any():
+                continue
+            rows = frame[usable]
+            by_key: dict[ConfigKey, LatencyLearner] = {}
+            for idx in rows.groupby(keys[usable].to_numpy(), sort=False).indices.values():
+                part = rows.iloc[idx]
+                ii, oo, bb = (part[c].to_numpy(float) for c in ("ii", "oo", "bb"))
+                by_key[keys[usable].iloc[idx[0]]] = LatencyLearner.fit(
+                    metric, ii, oo, bb, part[metric].to_numpy(float)
+                )
+            self.learners_[metric] = by_key
+        if not self.learners_:
+            raise DataError(f"no values of {', '.join(wanted)} to learn latency from")
+        self.scores_: dict[str, dict[str, Array]] = {}
+        return self
+
+    @property
+    def metrics_(self) -> tuple[str, ...]:
+        """The metrics modelled."""
+        return tuple(self.learners_)
+
+    def predict(self, queries: pd.DataFrame, interval: float | None = None) -> pd.DataFrame:
+        """Copy of ``queries`` with ``<metric>_pred`` (ms) for every modelled metric, NaN for a
+        configuration that never measured it; with ``interval``, ``<metric>_lo/_hi`` too.
+
+        Raises
+        ------
+        UnknownConfigurationError
+            If no metric knows a queried configuration.
+        """
+        out = queries.copy()
+        codes, uniques = pd.factorize(config_keys(queries, self.config_columns))
+        groups = pd.Series(np.arange(len(codes))).groupby(codes).indices
+        known = np.zeros(len(queries), bool)
+        ii, oo, bb = (queries[c].to_numpy(float) for c in ("ii", "oo", "bb"))
+        for metric, by_key in self.learners_.items():
+            pred = np.full(len(queries), np.nan)
+            measured = np.zeros(len(queries), bool)
+            for code, rows in groups.items():
+                learner = by_key.get(uniques[int(code)])
+                if learner is None:
+                    continue
+                pred[rows] = learner.predict(ii[rows], oo[rows], bb[rows])
+                measured[rows] = learner.measured_length(ii[rows], oo[rows])
+                known[rows] = True
+            out[f"{metric}_pred"] = pred
+            if interval is not None:
+                half = self.half_width(metric, interval, measured)
+                out[f"{metric}_lo"] = pred * np.exp(-half)
+                out[f"{metric}_hi"] = pred * np.exp(half)
+        if not known.all():
+            missing = uniques[codes[~known][0]]
+            raise UnknownConfigurationError(
+                f"configuration {dict(zip(self.config_columns, missing, strict=True))} has no "
+                "latency measurement"
+            )
+        return out
+
+    def half_width(self, metric: str, level: float, measured: npt.NDArray[np.bool_]) -> Array:
+        """Conformal half-width in log space per row (NaN when uncalibrated)."""
+        if not 0 < level < 1:
+            raise AlaError(f"interval level must lie in (0, 1), not {level}")
+        out = np.full(len(measured), np.nan)
+        for situation, mask in (("measured_length", measured), ("unseen_length", ~measured)):
+            scores = self.scores_.get(metric, {}).get(situation)
+            if scores is None or scores.size == 0:
+                scores = np.concatenate(list(self.scores_.get(metric, {}).values()) or [[]])
+            if scores.size:
+                rank = min(int(np.ceil((scores.size + 1) * level)), scores.size) - 1
+                out[mask] = np.sort(scores)[rank]
+        return out
+
+    def calibrate(self, frame: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+        """Learn interval scores from out-of-fold predictions; returns the held-out errors."""
+        from ala.evaluate import CALIBRATION_PROTOCOLS, evaluate
+
+        errors = []
+        for metric in self.metrics_:
+            params = {"config_columns": self.config_columns, "metrics": (metric,)}
+            usable = frame[np.isfinite(frame[metric].to_numpy(float))]
+            try:
+                result = evaluate(
+                    usable,
+                    {"default": lambda p=params: LatencyModel(**p)},
+                    CALIBRATION_PROTOCOLS,
+                    config_columns=self.config_columns,
+                    seed=seed,
+                    target=metric,
+                )
+            except DataError:
+                continue
+            part = result.errors.assign(metric=metric)
+            score = np.abs(np.log(part[f"{metric}_pred"] / part[metric])).to_numpy(float)
+            situation = part["protocol"].map(_PROTOCOL_SITUATION).to_numpy()
+            rng = np.random.default_rng(seed)
+            self.scores_[metric] = {}
+            for name in SITUATIONS:
+                mine = score[(situation == name) & np.isfinite(score)]
+                if mine.size > MAX_SCORES:
+                    mine = rng.choice(mine, MAX_SCORES, replace=False)
+                self.scores_[metric][name] = np.sort(mine)
+            errors.append(part)
+        return pd.concat(errors, ignore_index=True) if errors else pd.DataFrame()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready document."""
+        return {
+            "config_columns": list(self.config_columns),
+            "learners": [
+                {"values": list(key), "learner": learner.to_dict()}
+                for by_key in self.learners_.values()
+                for key, learner in by_key.items()
+            ],
+            "scores": {m: {s: v.tolist() for s, v in by.items()} for m, by in self.scores_.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, doc: Any, columns: Sequence[str]) -> LatencyModel:
+        """Rebuild from :meth:`to_dict`'s document (validated field by field)."""
+        from ala.modelfile import field, numbers, require
+
+        entries = field(doc, "learners", list, "latency")
+        require(0 < len(entries) <= 1_000_000, "latency.learners", "expected learners")
+        model = cls(columns)
+        model.learners_ = {}
+        for i, entry in enumerate(entries):
+            values = field(entry, "values", list, f"latency.learners[{i}]")
+            require(
+                len(values) == len(columns) and all(isinstance(v, str) for v in values),
+                f"latency.learners[{i}].values",
+                f"expected {len(columns)} text values",
+            )
+            learner = LatencyLearner.from_dict(
+                field(entry, "learner", dict, f"latency.learners[{i}]"),
+                f"latency.learners[{i}]",
+            )
+            model.learners_.setdefault(learner.metric, {})[tuple(values)] = learner
+        scores = field(doc, "scores", dict, "latency")
+        model.scores_ = {}
+        for metric, by in scores.items():
+            require(metric in model.learners_, f"latency.scores.{metric}", "no such metric")
+            require(isinstance(by, dict), f"latency.scores.{metric}", "expected an object")
+            model.scores_[metric] = {}
+            for situation, values in by.items():
+                require(situation in SITUATIONS, f"latency.scores.{metric}", "unknown situation")
+                arr = np.sort(np.asarray(numbers(values, f"latency.scores.{metric}"), float))
+                require(bool(np.all((arr >= 0) & (arr <= 50))), "latency.scores", "out of range")
+                model.scores_[metric][situation] = arr
+        return model
+
+
+def metric_columns(frame: pd.DataFrame) -> tuple[str, ...]:
+    """The latency metrics with at least one value in a canonical frame."""
+    return tuple(
+        m
+        for m in LATENCY_METRICS
+        if m in frame.columns and bool(np.isfinite(frame[m].to_numpy(float)).any())
+    )
+
+
+def origins_note(origins: Mapping[str, str]) -> str:
+    """One line saying which metrics were measured and which derived."""
+    return "; ".join(f"{m}: {how}" for m, how in origins.items())

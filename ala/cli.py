@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ala.data import load_benchmarks
+from ala.data import LATENCY_METRICS, load_benchmarks
 from ala.errors import AlaError
 from ala.evaluate import PAPER_PROTOCOLS, PROTOCOLS
 from ala.files import write_csv
@@ -175,6 +175,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         level=args.interval,
         k=args.k,
         seed=args.seed,
+        target=args.target,
     )
     if args.json:
         doc = {
@@ -519,6 +520,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="transfer protocols: measurements of each held-out configuration given (default 0)",
     )
     ev.add_argument("--specs", action="append", type=Path, help="extra spec file (CSV or TOML)")
+    ev.add_argument(
+        "--target",
+        default="thpt",
+        choices=["thpt", *LATENCY_METRICS],
+        help="the metric predicted and scored (default thpt; latency metrics need those "
+        "columns in the data)",
+    )
     ev.add_argument("--k", type=int, default=5, help="folds of the kfold protocol")
     ev.add_argument("--json", action="store_true", help="print machine-readable JSON")
     ev.add_argument("--errors", type=Path, help="write per-row errors to this CSV")

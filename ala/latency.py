@@ -54,6 +54,13 @@ _PROTOCOL_SITUATION = {
     "kfold": "measured_length",
 }
 MAX_SCORES = 2000  # calibration scores kept per (metric, situation)
+# How much the input and output lengths count in the distance between lengths that weights the
+# measured residuals: time to first token hardly depends on the output length.
+LENGTH_SCALE = {
+    "ttft": (1.0, 0.25),
+    "tpot": (1.0, 1.0),
+    "e2e": (1.0, 1.0),
+}  # calibration scores kept per (metric, situation)
 
 
 def base_metric(metric: str) -> str:
@@ -135,8 +142,10 @@ class LatencyLearner:
         for k in range(len(self.pairs)):
             mine = self.length == k
             per_length[:, k] = np.interp(log_bb, self.log_bb[mine], self.log_r[mine])
-        q = np.log(np.column_stack([ii, oo]))
-        dist = np.sqrt(((q[:, None, :] - np.log(self.pairs)[None, :, :]) ** 2).sum(-1))
+        scale = np.asarray(LENGTH_SCALE[base_metric(self.metric)])
+        q = np.log(np.column_stack([ii, oo])) * scale
+        p = np.log(self.pairs) * scale
+        dist = np.sqrt(((q[:, None, :] - p[None, :, :]) ** 2).sum(-1))
         weight = np.where(dist < 1e-12, 1e12, 1 / np.maximum(dist, 1e-12) ** IDW_POWER)
         weight /= weight.sum(1, keepdims=True)
         return self.prior(ii, oo, bb) * np.exp((weight * per_length).sum(1))
@@ -397,3 +406,46 @@ def metric_columns(frame: pd.DataFrame) -> tuple[str, ...]:
 def origins_note(origins: Mapping[str, str]) -> str:
     """One line saying which metrics were measured and which derived."""
     return "; ".join(f"{m}: {how}" for m, how in origins.items())
+
+
+def latency_coverage(
+    errors: pd.DataFrame, metric: str, level: float = 0.9, folds: int = 5, seed: int = 0
+) -> pd.DataFrame:
+    """Coverage (%) and median relative width (%) of ``level`` intervals per protocol.
+
+    ``errors`` are out-of-fold predictions of one method (:func:`ala.evaluate.evaluate` with
+    ``target=metric``). Configurations are split into ``folds`` groups; each group's rows are
+    covered by intervals calibrated on the other groups' scores (by measured / unseen length,
+    from the calibration protocols), so no row is covered by an interval fitted on itself.
+    """
+    from ala.evaluate import CALIBRATION_PROTOCOLS
+
+    rows = errors.copy()
+    rows["score"] = np.abs(np.log(rows[f"{metric}_pred"] / rows[metric]))
+    rows["situation"] = rows["protocol"].map(_PROTOCOL_SITUATION).fillna("measured_length")
+    codes, uniques = pd.factorize(rows["config"])
+    group = np.random.default_rng(seed).permutation(len(uniques)) % folds
+    rows["group"] = group[codes]
+    pool = rows[rows["protocol"].isin(CALIBRATION_PROTOCOLS)]
+    half = np.full(len(rows), np.nan)
+    for g in range(folds):
+        others = pool[pool["group"] != g]
+        for situation in SITUATIONS:
+            scores = np.sort(others.loc[others["situation"] == situation, "score"].to_numpy())
+            if scores.size == 0:
+                scores = np.sort(others["score"].to_numpy())
+            if scores.size == 0:
+                continue
+            rank = min(int(np.ceil((scores.size + 1) * level)), scores.size) - 1
+            mask = (rows["group"].to_numpy() == g) & (rows["situation"].to_numpy() == situation)
+            half[mask] = scores[rank]
+    rows["covered"] = rows["score"].to_numpy() <= half
+    rows["rel_width"] = (np.exp(half) - np.exp(-half)) * 100
+    grouped = rows.groupby("protocol", sort=False)
+    return pd.DataFrame(
+        {
+            "coverage": grouped["covered"].mean() * 100,
+            "median_rel_width": grouped["rel_width"].median(),
+            "n": grouped.size(),
+        }
+    ).reset_index()

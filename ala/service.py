@@ -76,6 +76,7 @@ def compare(
     k: int = 5,
     seed: int = 0,
     on_fold: Callable[[int, int], None] | None = None,
+    target: str = "thpt",
 ) -> Comparison:
     """Evaluate methods by name under hold-out protocols, with interval coverage at ``level``.
 
@@ -91,28 +92,41 @@ def compare(
         Folds of ``kfold`` and the seed of every method.
     on_fold
         Progress callback ``on_fold(done, total)``.
+    target
+        ``thpt`` or a latency metric (``ttft_ms``, ``tpot_ms``, ``e2e_ms``, ...).
 
     Raises
     ------
     AlaError
         For unknown names, a bad level, or data with nothing to hold out.
     """
+    from ala.latency import latency_coverage
     from ala.methods import factories
 
     if level is not None and not 0 < level < 1:
         raise AlaError(f"the interval level must lie between 0 and 1, got {level}")
     cols = data.config_columns if isinstance(data, Benchmarks) else None
+    source = "auto"
+    if isinstance(data, Benchmarks) and data.report.metrics.get("thpt", "").startswith("derived"):
+        source = "latency"  # as a model fitted on this data would choose (ThroughputModel)
     result = evaluate(
         data,
-        factories(list(methods), cols, seed),
+        factories(list(methods), cols, seed, target, source),
         protocols,
         config_columns=cols,
         k=k,
         seed=seed,
         on_fold=on_fold,
+        target=target,
     )
     table = result.summary()
-    if level is not None and {"default", "paper"} & set(methods):
+    if level is not None and target != "thpt" and "default" in methods:
+        ours = result.errors[result.errors["method"] == "default"]
+        coverage = latency_coverage(ours, target, level).drop(columns="n")
+        table = table.merge(
+            coverage.assign(method="default"), on=["protocol", "method"], how="left"
+        )
+    elif level is not None and {"default", "paper"} & set(methods):
         coverage = interval_coverage(result, level).drop(columns="n")
         table = table.merge(coverage, on=["protocol", "method"], how="left")
     return Comparison(table, result.errors, result.skipped, level)

@@ -1,0 +1,114 @@
+"""Serving data (issue 10): throughput, TTFT and TPOT under the hold-out protocols, intervals,
+peaked curves and import speed, on AIConfigurator's measured runs and InferenceX's
+``vllm bench serve`` files.
+
+For each dataset, metric and protocol (leave one inner length out, extreme length, largest
+batch): the default method's median and p90 APE beside a per-configuration XGBoost on
+(ii, oo, bb) fitted in the same run, and their ratio (target <= 0.8); the default method's 90 %
+interval coverage (target 85-95 %) and median width. Then the import time of each dataset
+(target < 2 s), beside plain ``json.load`` / ``pandas.read_csv`` of the same files.
+
+Run: python benchmarks/serving.py     (about 10 minutes on 2 cores)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from aiconfigurator import INFERENCEX, SILICON
+
+from ala.data import Benchmarks
+from ala.evaluate import PAPER_PROTOCOLS, evaluate, interval_coverage
+from ala.importers import load_any, read_results
+from ala.latency import latency_coverage
+
+METRICS = ("thpt", "ttft_ms", "tpot_ms")
+
+
+def datasets() -> dict[str, Benchmarks]:
+    return {
+        "AIConfigurator agg": load_any(SILICON),
+        "InferenceX vllm bench": load_any(INFERENCEX, {"back": "vLLM"}),
+    }
+
+
+def methods(metric: str, data: Benchmarks) -> dict[str, Callable[[], object]]:
+    """The default method as ``ala fit`` builds it for this data, and per-config XGBoost."""
+    from ala.methods import factories
+
+    source = "latency" if data.report.metrics["thpt"].startswith("derived") else "curve"
+    return factories(["default", "xgboost"], data.config_columns, 0, metric, source)  # type: ignore[return-value]
+
+
+def accuracy() -> None:
+    for name, data in datasets().items():
+        print(
+            f"\n{name}: {len(data.frame)} rows, {data.frame.groupby(list(data.config_columns)).ngroups} configurations"
+        )
+        for metric in METRICS:
+            result = evaluate(
+                data,
+                methods(metric, data),  # type: ignore[arg-type]
+                (*PAPER_PROTOCOLS, "min_batch", "kfold"),
+                target=metric,
+            )
+            table = result.summary().set_index(["protocol", "method"])
+            ours = result.errors[result.errors["method"] == "default"]
+            if metric == "thpt":
+                cover = interval_coverage(
+                    type(result)(ours, result.timings, result.skipped), 0.9
+                ).set_index("protocol")
+            else:
+                cover = latency_coverage(ours, metric, 0.9).set_index("protocol")
+            for protocol in PAPER_PROTOCOLS:
+                if (protocol, "default") not in table.index:
+                    continue
+                a, b = table.loc[(protocol, "default")], table.loc[(protocol, "xgboost")]
+                c = cover.loc[protocol] if protocol in cover.index else None
+                print(
+                    f"  {metric:8s} {protocol:12s} default {a['median_ape']:6.1f} "
+                    f"(p90 {a['p90_ape']:6.1f})  xgboost {b['median_ape']:6.1f} "
+                    f"(p90 {b['p90_ape']:6.1f})  ratio {a['median_ape'] / b['median_ape']:.2f}"
+                    + (
+                        f"  coverage {c['coverage']:5.1f}%  width {c['median_rel_width']:6.1f}%"
+                        if c is not None
+                        else ""
+                    )
+                    + f"  n={int(a['n'])}"
+                )
+
+
+def import_speed() -> None:
+    print("\nimport speed (median of 3):")
+    files = sorted(INFERENCEX.glob("*.json"))
+    for label, ours, plain in (
+        (
+            f"InferenceX, {len(files)} JSON files",
+            lambda: read_results([INFERENCEX]),
+            lambda: [json.loads(p.read_bytes()) for p in files],
+        ),
+        (
+            "AIConfigurator CSV",
+            lambda: read_results([SILICON]),
+            lambda: pd.read_csv(SILICON, low_memory=False),
+        ),
+    ):
+        t_ours, t_plain = [], []
+        for _ in range(3):
+            start = time.perf_counter()
+            ours()
+            t_ours.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            plain()
+            t_plain.append(time.perf_counter() - start)
+        a, b = float(np.median(t_ours)), float(np.median(t_plain))
+        print(f"  {label}: {a:.3f} s (target < 2 s); plain parsing {b:.3f} s; ratio {a / b:.1f}")
+
+
+if __name__ == "__main__":
+    accuracy()
+    import_speed()

@@ -190,6 +190,33 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_slo(args: argparse.Namespace) -> int:
+    """``ala slo``: the largest concurrency meeting latency targets, replicas and cost, ranked."""
+    from ala.service import plan_slo
+    from ala.slo import SLO
+
+    plan = plan_slo(
+        args.model,
+        args.ii,
+        args.oo,
+        SLO(args.ttft_ms, args.tpot_ms, args.percentile),
+        tokens_per_s=args.tokens_per_s,
+        requests_per_s=args.requests_per_s,
+        price_per_gpu_hour=args.price_per_gpu_hour,
+        currency=args.currency,
+        configs=args.config or (),
+        level=args.interval,
+        pareto_html=args.pareto,
+    )
+    if args.output:
+        write_csv(args.output, plan.table.drop(columns="config"))
+        print(f"sizing table written to {args.output}", file=sys.stderr)
+    if args.pareto:
+        print(f"Pareto view written to {args.pareto}", file=sys.stderr)
+    print(plan.format())
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """``ala report``: the HTML report for a dataset and a saved model."""
     from ala.report import write_report
@@ -492,6 +519,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="a configuration value the files do not carry, repeatable, e.g. --set acc=H200",
     )
     im.set_defaults(func=cmd_import)
+
+    so = sub.add_parser(
+        "slo",
+        help="SLO-aware sizing: per configuration the largest concurrency meeting TTFT/TPOT "
+        "targets, replicas, GPUs and cost, cheapest first",
+    )
+    so.add_argument("model", type=Path, help="model file from ala fit (data with TTFT/TPOT)")
+    so.add_argument("--ii", type=float, required=True, help="input tokens per request")
+    so.add_argument("--oo", type=float, required=True, help="output tokens per request")
+    so.add_argument("--ttft-ms", type=float, help="time-to-first-token target (ms)")
+    so.add_argument("--tpot-ms", type=float, help="time-per-output-token target (ms)")
+    so.add_argument("--percentile", choices=["p50", "p99"], default="p50", help="of the targets")
+    load = so.add_mutually_exclusive_group(required=True)
+    load.add_argument("--tokens-per-s", type=float, help="load to serve, total tokens/s")
+    load.add_argument("--requests-per-s", type=float, help="load to serve, requests/s")
+    so.add_argument("--price-per-gpu-hour", type=float, help="price of one GPU-hour")
+    so.add_argument("--currency", default="USD", help="currency of the price (a label)")
+    so.add_argument(
+        "--config", action="append", metavar="COL=VALUE,...", help="only these (repeatable)"
+    )
+    so.add_argument("--interval", type=float, default=0.9, help="level of the ranges")
+    so.add_argument("-o", "--output", type=Path, help="write the table as CSV")
+    so.add_argument("--pareto", type=Path, help="write the Pareto view as HTML")
+    so.set_defaults(func=cmd_slo)
 
     sp = sub.add_parser("specs", help="list the spec catalogue, or check a dataset against it")
     sp.add_argument("--specs", action="append", type=Path, help="extra spec file (CSV or TOML)")

@@ -436,3 +436,56 @@ def add_transferred(fig: go.Figure, curve: pd.DataFrame, label: str) -> go.Figur
         )
     )
     return fig
+
+
+def pareto_figure(curves: pd.DataFrame, measured: pd.DataFrame, title: str = "") -> go.Figure:
+    """Tokens/s per GPU against output tokens/s per user: one line per configuration along its
+    concurrency grid (up to the throughput peak; where the SLO holds drawn solid, beyond it
+    dotted), measured points as markers of the same colour.
+
+    ``curves`` has configuration, bb, tokens_per_user_s, thpt_per_gpu and meets_slo;
+    ``measured`` has configuration, bb, tokens_per_user_s, thpt_per_gpu.
+    """
+    fig = go.Figure()
+    for i, (label, rows) in enumerate(curves.groupby("configuration", sort=False)):
+        c = color(i)
+        for ok, dash in ((True, "solid"), (False, "dot")):
+            part = rows[rows["meets_slo"] == ok]
+            if part.empty:
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=part["tokens_per_user_s"],
+                    y=part["thpt_per_gpu"],
+                    mode="lines",
+                    name=f"{label}" if ok else f"{label} (misses the SLO)",
+                    legendgroup=str(label),
+                    line={"color": c, "dash": dash, "width": 3 if ok else 1.5},
+                    customdata=part["bb"],
+                    hovertemplate="concurrency %{customdata:g}: %{x:.1f} tokens/s per user, "
+                    "%{y:,.0f} tokens/s per GPU<extra></extra>",
+                )
+            )
+        points = measured[measured["configuration"] == label]
+        if len(points):
+            fig.add_trace(
+                go.Scatter(
+                    x=points["tokens_per_user_s"],
+                    y=points["thpt_per_gpu"],
+                    mode="markers",
+                    name=f"measured: {label}",
+                    legendgroup=str(label),
+                    marker={"color": c, "size": 9, "line": {"color": "black", "width": 1}},
+                    customdata=points["bb"],
+                    hovertemplate="measured at concurrency %{customdata:g}: %{x:.1f} tokens/s "
+                    "per user, %{y:,.0f} tokens/s per GPU<extra></extra>",
+                )
+            )
+    fig = _layout(
+        fig,
+        title or "Throughput per GPU against interactivity",
+        "Output tokens/s per user (1000 / TPOT)",
+        "Tokens/s per GPU",
+    )
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0})
+    return fig

@@ -20,11 +20,13 @@ from ala.configs import ConfigKey
 from ala.data import Benchmarks
 from ala.errors import AlaError
 from ala.evaluate import PAPER_PROTOCOLS, evaluate, format_summary, interval_coverage
+from ala.files import write_text
 from ala.scheduling.run import Scenario, make_instance, paper_bounds, simulate, sweep
 from ala.scheduling.traces import Trace, load_trace
 
 if TYPE_CHECKING:
     from ala.model import ThroughputModel
+    from ala.slo import SLO, SloPlan
     from ala.specs import Catalogue
     from ala.transfer import TransferModel
 
@@ -526,3 +528,53 @@ def transfer_whatif(
         note=note,
         config_distance=float(pred["config_distance"].iloc[0]),
     )
+
+
+# ------------------------------------------------------------------------- SLO sizing
+def plan_slo(
+    model: str | Path | ThroughputModel,
+    ii: float,
+    oo: float,
+    slo: SLO,
+    tokens_per_s: float | None = None,
+    requests_per_s: float | None = None,
+    price_per_gpu_hour: float | None = None,
+    currency: str = "USD",
+    configs: Sequence[str] = (),
+    level: float = 0.9,
+    pareto_html: str | Path | None = None,
+) -> SloPlan:
+    """SLO-aware sizing of every configuration of a saved (or fitted) model, ranked cheapest
+    first among those that meet the SLO (:func:`ala.slo.slo_sizing`); ``configs`` narrows it to
+    ``col=value,...`` selections. With ``pareto_html`` the Pareto view is written there too.
+
+    Raises
+    ------
+    AlaError
+        For an unreadable model, bad inputs or a model without the latency metrics needed.
+    """
+    from ala.configs import parse_config
+    from ala.model import ThroughputModel
+    from ala.plots import pareto_figure
+    from ala.slo import pareto_frame, slo_sizing
+
+    fitted = model if isinstance(model, ThroughputModel) else ThroughputModel.load(model)
+    keys = [parse_config(text, fitted.config_columns_) for text in configs] or None
+    plan = slo_sizing(
+        fitted,
+        ii,
+        oo,
+        slo,
+        tokens_per_s=tokens_per_s,
+        requests_per_s=requests_per_s,
+        price_per_gpu_hour=price_per_gpu_hour,
+        currency=currency,
+        configs=keys,
+        level=level,
+    )
+    if pareto_html is not None:
+        curves, measured = pareto_frame(fitted, plan)
+        title = f"{slo.describe()}; {ii:g} in / {oo:g} out tokens"
+        figure = pareto_figure(curves, measured, title)
+        write_text(pareto_html, figure.to_html(include_plotlyjs=True))
+    return plan

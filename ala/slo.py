@@ -1,0 +1,388 @@
+"""SLO-aware sizing: the largest concurrency that meets latency targets, per configuration.
+
+For a workload (``ii`` input and ``oo`` output tokens per request), latency targets (time to first
+token and time per output token, at the median or the 99th percentile) and a target load
+(tokens/s or requests/s), each configuration with latency measurements gets:
+
+* the largest concurrency whose predicted latencies meet every target, never past the
+  throughput peak; its range comes from the latency intervals (the upper bounds meeting the
+  targets give the cautious end, the lower bounds the hopeful one);
+* the throughput there (with its interval), per GPU and per user (output tokens/s a user sees,
+  ``1000 / tpot``);
+* the replicas and GPUs to serve the load, the cost per hour and per million tokens;
+* where the answer comes from: ``measured`` (a benchmarked length within the benchmarked batch
+  sizes), ``interpolated`` (an unseen length between benchmarked ones) or ``extrapolated``.
+
+Configurations are ranked cheapest first among those that meet the SLO ("cheapest that meets
+the SLO"); the Pareto view (:func:`pareto_frame`) gives tokens/s per GPU against tokens/s per
+user along each configuration's concurrency grid, with the measured points.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ala.configs import ConfigKey, config_dict, config_label
+from ala.errors import AlaError
+from ala.model import ThroughputModel
+
+PERCENTILES = {"p50": ("ttft_ms", "tpot_ms"), "p99": ("p99_ttft_ms", "p99_tpot_ms")}
+GRID_POINTS = 80
+
+
+@dataclass(frozen=True, slots=True)
+class SLO:
+    """Latency targets (ms); None leaves a metric free. ``percentile`` is ``p50`` or ``p99``."""
+
+    ttft_ms: float | None = None
+    tpot_ms: float | None = None
+    percentile: str = "p50"
+
+    def __post_init__(self) -> None:
+        if self.percentile not in PERCENTILES:
+            raise AlaError(f"percentile must be one of {', '.join(PERCENTILES)}")
+        for name, value in (("ttft_ms", self.ttft_ms), ("tpot_ms", self.tpot_ms)):
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise AlaError(f"the {name} target must be a positive number of ms, not {value}")
+
+    def targets(self) -> dict[str, float]:
+        """Metric column -> limit (ms), for the metrics with a target."""
+        ttft, tpot = PERCENTILES[self.percentile]
+        return {m: v for m, v in ((ttft, self.ttft_ms), (tpot, self.tpot_ms)) if v is not None}
+
+    def describe(self) -> str:
+        """E.g. ``p50 TTFT <= 500 ms, p50 TPOT <= 33 ms``."""
+        parts = [
+            f"{self.percentile} {name} <= {v:g} ms"
+            for name, v in (("TTFT", self.ttft_ms), ("TPOT", self.tpot_ms))
+            if v is not None
+        ]
+        return ", ".join(parts) or "no latency target"
+
+
+@dataclass(frozen=True, slots=True)
+class SloPlan:
+    """The ranked answer: one row per configuration (``table``) and the grids behind it."""
+
+    table: pd.DataFrame
+    slo: SLO
+    ii: float
+    oo: float
+    target_tokens_s: float
+    currency: str
+    curves: pd.DataFrame = field(repr=False)  # config label, bb, predictions on the grid
+
+    def best(self) -> pd.Series | None:
+        """The cheapest configuration that meets the SLO (None when none does)."""
+        ok = self.table[self.table["meets_slo"]]
+        return None if ok.empty else ok.iloc[0]
+
+    def format(self) -> str:
+        """A readable summary and table."""
+        best = self.best()
+        head = (
+            f"{self.slo.describe()}; {self.ii:g} in / {self.oo:g} out tokens; load "
+            f"{self.target_tokens_s:,.0f} tokens/s"
+        )
+        if best is None:
+            head += "\nno configuration meets the SLO"
+        else:
+            head += (
+                f"\ncheapest that meets it: {best['configuration']} at concurrency "
+                f"{best['concurrency']:g} ({best['concurrency_lo']:g}-{best['concurrency_hi']:g}),"
+                f" {best['gpus']:g} GPUs ({best['gpus_lo']:g}-{best['gpus_hi']:g})"
+            )
+        shown = self.table.drop(columns=["config"], errors="ignore")
+        return head + "\n" + str(shown.to_string(index=False, float_format=lambda v: f"{v:,.3g}"))
+
+
+def _gpus(key: ConfigKey, columns: Sequence[str]) -> tuple[float, str]:
+    values = config_dict(key, columns)
+    try:
+        count = float(values.get("acc_count", "1"))
+    except ValueError:
+        return 1.0, "GPU count unknown (acc_count not a number): counted as 1 per replica"
+    note = "" if "acc_count" in values else "no acc_count column: 1 GPU per replica assumed"
+    return max(count, 1.0), note
+
+
+def _largest_meeting(bb: np.ndarray, ok: np.ndarray) -> float:
+    """Largest batch size of the leading run of True in ``ok`` (NaN when bb[0] fails)."""
+    if not ok[0]:
+        return float("nan")
+    fails = np.flatnonzero(~ok)
+    return float(bb[fails[0] - 1] if fails.size else bb[-1])
+
+
+def slo_sizing(
+    model: ThroughputModel,
+    ii: float,
+    oo: float,
+    slo: SLO,
+    tokens_per_s: float | None = None,
+    requests_per_s: float | None = None,
+    price_per_gpu_hour: float | None = None,
+    currency: str = "USD",
+    configs: Sequence[ConfigKey] | None = None,
+    level: float = 0.9,
+) -> SloPlan:
+    """Size every configuration (or ``configs``) for ``slo`` and the target load.
+
+    Parameters
+    ----------
+    model
+        A fitted model with latency metrics (data with TTFT/TPOT, e.g. from a benchmark tool).
+    ii, oo
+        Input and output tokens per request.
+    slo
+        The latency targets.
+    tokens_per_s, requests_per_s
+        The load to serve (total tokens/s, or requests/s x (ii + oo)); one of them.
+    price_per_gpu_hour, currency
+        Price of one GPU-hour; without it, configurations rank by GPU count.
+    configs
+        Configuration keys to consider (default: every one with the SLO's metrics).
+    level
+        Interval level of the ranges (needs a calibrated model; point values otherwise).
+
+    Raises
+    ------
+    AlaError
+        For bad inputs, or a model without the latency metrics the SLO needs.
+    """
+    if ii <= 0 or oo <= 0:
+        raise AlaError("input and output tokens must be positive")
+    if (tokens_per_s is None) == (requests_per_s is None):
+        raise AlaError("give the load as tokens/s or as requests/s (one of them)")
+    load = tokens_per_s if tokens_per_s is not None else (requests_per_s or 0) * (ii + oo)
+    if not load > 0:
+        raise AlaError("the load must be positive")
+    if price_per_gpu_hour is not None and not price_per_gpu_hour >= 0:
+        raise AlaError("the price per GPU-hour cannot be negative")
+    targets = slo.targets()
+    latency = model.latency_
+    modelled = set() if latency is None else set(latency.metrics_)
+    missing = [m for m in targets if m not in modelled]
+    if missing:
+        raise AlaError(
+            f"the model has no {', '.join(missing)}: fit it on data with those latencies "
+            "(e.g. benchmark-tool results: ala fit FOLDER/)"
+        )
+    assert latency is not None
+    candidates = list(configs) if configs is not None else list(model.configs_)
+    interval = level if model.calibration_ is not None else None
+    rows, curves = [], []
+    for key in candidates:
+        key = model.configs_[model.config_id(key)]
+        if targets and not all(key in latency.learners_[m] for m in targets):
+            continue
+        row, curve = _size_one(model, key, ii, oo, targets, load, price_per_gpu_hour, interval)
+        rows.append(row)
+        curves.append(curve)
+    if not rows:
+        raise AlaError("no configuration has the latency measurements this SLO needs")
+    table = pd.DataFrame(rows)
+    order = "cost_per_million" if price_per_gpu_hour is not None else "gpus"
+    table = table.sort_values(["meets_slo", order], ascending=[False, True], kind="stable")
+    return SloPlan(
+        table.reset_index(drop=True),
+        slo,
+        float(ii),
+        float(oo),
+        float(load),
+        currency,
+        pd.concat(curves, ignore_index=True),
+    )
+
+
+def _size_one(
+    model: ThroughputModel,
+    key: ConfigKey,
+    ii: float,
+    oo: float,
+    targets: dict[str, float],
+    load: float,
+    price: float | None,
+    interval: float | None,
+) -> tuple[dict[str, object], pd.DataFrame]:
+    cid = model.config_id(key)
+    measured = model.points_[model.points_["config"] == cid]
+    top = float(measured["bb"].max())
+    grid = np.unique(
+        np.concatenate([np.round(np.geomspace(1, 2 * top, GRID_POINTS)), measured["bb"]])
+    )
+    pred = model.predict(model.batch_queries(key, ii, oo, grid), interval=interval)
+    thpt = pred["thpt_pred"].to_numpy(float)
+    peak = int(np.argmax(thpt))
+    allowed = np.arange(len(grid)) <= peak  # never past the throughput peak
+    ok = allowed.copy()
+    cautious, hopeful = allowed.copy(), allowed.copy()
+    for metric, limit in targets.items():
+        value = pred[f"{metric}_pred"].to_numpy(float)
+        ok &= value <= limit
+        hi = pred.get(f"{metric}_hi", pred[f"{metric}_pred"]).to_numpy(float)
+        lo = pred.get(f"{metric}_lo", pred[f"{metric}_pred"]).to_numpy(float)
+        cautious &= np.where(np.isfinite(hi), hi, value) <= limit
+        hopeful &= np.where(np.isfinite(lo), lo, value) <= limit
+    gpus_per_replica, gpu_note = _gpus(key, model.config_columns_)
+    label = config_label(key)
+    curve = pd.DataFrame(
+        {
+            "configuration": label,
+            "bb": grid,
+            "thpt_pred": thpt,
+            "thpt_per_gpu": thpt / gpus_per_replica,
+            "tpot_ms_pred": pred["tpot_ms_pred"].to_numpy(float)
+            if "tpot_ms_pred" in pred
+            else np.nan,
+            "meets_slo": ok,
+            "past_peak": ~allowed,
+        }
+    )
+    bb = _largest_meeting(grid, ok)
+    row: dict[str, object] = {"configuration": label, "config": key}
+    if not math.isfinite(bb):
+        first = {m: float(pred[f"{m}_pred"].iloc[0]) for m in targets}
+        worst = ", ".join(
+            f"{m} {v:,.0f} ms > {targets[m]:g}" for m, v in first.items() if v > targets[m]
+        )
+        return {
+            **row,
+            "meets_slo": False,
+            "concurrency": np.nan,
+            "concurrency_lo": np.nan,
+            "concurrency_hi": np.nan,
+            "note": f"even concurrency 1 misses the SLO ({worst})",
+            **dict.fromkeys(_NUMBERS, np.nan),
+        }, curve
+    k = int(np.flatnonzero(grid == bb)[0])
+    bb_lo, bb_hi = _largest_meeting(grid, cautious), _largest_meeting(grid, hopeful)
+    t_mid = thpt[k]
+    t_lo = float(pred["thpt_lo"].iloc[k]) if "thpt_lo" in pred else t_mid
+    t_hi = float(pred["thpt_hi"].iloc[k]) if "thpt_hi" in pred else t_mid
+    t_lo = t_mid if not math.isfinite(t_lo) else t_lo
+    t_hi = t_mid if not math.isfinite(t_hi) else t_hi
+    replicas = math.ceil(load / t_mid)
+    replicas_lo, replicas_hi = math.ceil(load / t_hi), math.ceil(load / max(t_lo, 1e-9))
+    per_million = None if price is None else price * gpus_per_replica / (t_mid * 3600) * 1e6
+    length_measured = bool(((measured["ii"] == ii) & (measured["oo"] == oo)).any())
+    source = (
+        "measured"
+        if length_measured and bb <= top
+        else (
+            "interpolated"
+            if bb <= top and not pred["situation"].iloc[k].endswith("outer")
+            else "extrapolated"
+        )
+    )
+    tpot = float(pred["tpot_ms_pred"].iloc[k]) if "tpot_ms_pred" in pred else np.nan
+    notes = [n for n in (gpu_note, str(pred["note"].iloc[k])) if n]
+    if source == "extrapolated":
+        notes.append("relies on extrapolation beyond the benchmarked lengths or batch sizes")
+    if peak < len(grid) - 1:
+        notes.append(f"throughput peaks at concurrency {grid[peak]:g}")
+    return {
+        **row,
+        "meets_slo": True,
+        "concurrency": bb,
+        "concurrency_lo": bb_lo if math.isfinite(bb_lo) else 0.0,
+        "concurrency_hi": bb_hi,
+        "thpt": t_mid,
+        "thpt_lo": t_lo,
+        "thpt_hi": t_hi,
+        "thpt_per_gpu": t_mid / gpus_per_replica,
+        "tokens_per_user_s": 1000 / tpot if tpot > 0 else np.nan,
+        "replicas": replicas,
+        "replicas_lo": replicas_lo,
+        "replicas_hi": replicas_hi,
+        "gpus": replicas * gpus_per_replica,
+        "gpus_lo": replicas_lo * gpus_per_replica,
+        "gpus_hi": replicas_hi * gpus_per_replica,
+        "cost_per_hour": np.nan if price is None else replicas * gpus_per_replica * price,
+        "cost_per_million": np.nan if per_million is None else per_million,
+        "cost_per_million_lo": np.nan
+        if price is None
+        else price * gpus_per_replica / (t_hi * 3600) * 1e6,
+        "cost_per_million_hi": np.nan
+        if price is None
+        else price * gpus_per_replica / (max(t_lo, 1e-9) * 3600) * 1e6,
+        "source": source,
+        "note": "; ".join(notes),
+    }, curve
+
+
+_NUMBERS = (
+    "thpt",
+    "thpt_lo",
+    "thpt_hi",
+    "thpt_per_gpu",
+    "tokens_per_user_s",
+    "replicas",
+    "replicas_lo",
+    "replicas_hi",
+    "gpus",
+    "gpus_lo",
+    "gpus_hi",
+    "cost_per_hour",
+    "cost_per_million",
+    "cost_per_million_lo",
+    "cost_per_million_hi",
+)
+
+
+def pareto_frame(model: ThroughputModel, plan: SloPlan) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Pareto view's data: predicted (``curves``: up to each peak) and measured points of
+    tokens/s per GPU against output tokens/s per user (``1000 / tpot``) at the plan's lengths.
+
+    Measured points are those of each configuration at the plan's (ii, oo) with a TPOT.
+    """
+    curves = plan.curves[~plan.curves["past_peak"]].copy()
+    curves["tokens_per_user_s"] = 1000 / curves["tpot_ms_pred"]
+    train = model.training_frame()
+    labels = {config_label(k): k for k in model.configs_}
+    measured = []
+    if model.latency_ is not None and "tpot_ms" in model.latency_.learners_:
+        for label in plan.table["configuration"]:
+            key = labels[label]
+            learner = model.latency_.learners_["tpot_ms"].get(key)
+            if learner is None:
+                continue
+            mine = np.isclose(learner.pairs[learner.length, 0], plan.ii) & np.isclose(
+                learner.pairs[learner.length, 1], plan.oo
+            )
+            if not mine.any():
+                continue
+            bb = np.exp(learner.log_bb[mine])
+            tpot = learner.predict(np.full(bb.size, plan.ii), np.full(bb.size, plan.oo), bb)
+            cid = model.config_id(key)
+            points = train[(model.points_["config"] == cid).to_numpy()]
+            at = points[
+                np.isclose(points["ii"], plan.ii) & np.isclose(points["oo"], plan.oo)
+            ].sort_values("bb")
+            gpus, _ = _gpus(key, model.config_columns_)
+            thpt = (
+                np.interp(bb, at["bb"].to_numpy(float), at["thpt"].to_numpy(float))
+                if len(at)
+                else np.full(bb.size, np.nan)
+            )
+            measured.append(
+                pd.DataFrame(
+                    {
+                        "configuration": label,
+                        "bb": bb,
+                        "tokens_per_user_s": 1000 / tpot,
+                        "thpt_per_gpu": thpt / gpus,
+                    }
+                )
+            )
+    points = (
+        pd.concat(measured, ignore_index=True)
+        if measured
+        else pd.DataFrame(columns=["configuration", "bb", "tokens_per_user_s", "thpt_per_gpu"])
+    )
+    return curves, points

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -97,6 +98,23 @@ def fit_terms(x: Array, y: Array) -> Array:
     return np.asarray(coef / scale, float)
 
 
+# Terms of the designs that are quadratic in the prompt (ttft and e2e share the first six).
+QUADRATIC_TERMS = (2, 5)
+# Prompt lengths needed to identify a curvature in the prompt length.
+QUADRATIC_LENGTHS = 3
+
+
+def fit_quadratic_if_needed(x: Array, y: Array, metric: str, prompts: int) -> Array:
+    """:func:`fit_terms`, without the quadratic prompt terms when fewer than
+    :data:`QUADRATIC_LENGTHS` distinct prompt lengths (``prompts``) were measured."""
+    if base_metric(metric) == "tpot" or prompts >= QUADRATIC_LENGTHS:
+        return fit_terms(x, y)
+    linear = [j for j in range(x.shape[1]) if j not in QUADRATIC_TERMS]
+    coef = np.zeros(x.shape[1])
+    coef[linear] = fit_terms(x[:, linear], y)
+    return coef
+
+
 @dataclass(frozen=True, slots=True)
 class LatencyLearner:
     """One configuration's model of one latency metric.
@@ -114,8 +132,13 @@ class LatencyLearner:
 
     @classmethod
     def fit(cls, metric: str, ii: Array, oo: Array, bb: Array, y: Array) -> LatencyLearner:
-        """Fit the physical terms and keep the residuals of every measured point."""
-        coef = fit_terms(latency_design(metric, ii, oo, bb), y)
+        """Fit the physical terms and keep the residuals of every measured point.
+
+        The attention-quadratic prompt terms need three prompt lengths: with two, a curvature
+        is not identified, and an arbitrary one would decide every length in between.
+        """
+        x = latency_design(metric, ii, oo, bb)
+        coef = fit_quadratic_if_needed(x, y, metric, int(np.unique(ii).size))
         prior = np.maximum(latency_design(metric, ii, oo, bb) @ coef, 1e-12)
         codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([ii, oo]))
         pairs = np.array(list(uniques), float).reshape(-1, 2)
@@ -148,7 +171,7 @@ class LatencyLearner:
         dist = np.sqrt(((q[:, None, :] - p[None, :, :]) ** 2).sum(-1))
         weight = np.where(dist < 1e-12, 1e12, 1 / np.maximum(dist, 1e-12) ** IDW_POWER)
         weight /= weight.sum(1, keepdims=True)
-        return self.prior(ii, oo, bb) * np.exp((weight * per_length).sum(1))
+        return np.asarray(self.prior(ii, oo, bb) * np.exp((weight * per_length).sum(1)), float)
 
     def measured_length(self, ii: Array, oo: Array) -> npt.NDArray[np.bool_]:
         """Whether each (ii, oo) is a measured length."""
@@ -309,7 +332,8 @@ class LatencyModel:
         for situation, mask in (("measured_length", measured), ("unseen_length", ~measured)):
             scores = self.scores_.get(metric, {}).get(situation)
             if scores is None or scores.size == 0:
-                scores = np.concatenate(list(self.scores_.get(metric, {}).values()) or [[]])
+                pooled = list(self.scores_.get(metric, {}).values())
+                scores = np.concatenate(pooled) if pooled else np.empty(0)
             if scores.size:
                 rank = min(int(np.ceil((scores.size + 1) * level)), scores.size) - 1
                 out[mask] = np.sort(scores)[rank]
@@ -321,12 +345,12 @@ class LatencyModel:
 
         errors = []
         for metric in self.metrics_:
-            params = {"config_columns": self.config_columns, "metrics": (metric,)}
+            columns, metrics = self.config_columns, (metric,)
             usable = frame[np.isfinite(frame[metric].to_numpy(float))]
             try:
                 result = evaluate(
                     usable,
-                    {"default": lambda p=params: LatencyModel(**p)},
+                    {"default": partial(LatencyModel, columns, metrics)},
                     CALIBRATION_PROTOCOLS,
                     config_columns=self.config_columns,
                     seed=seed,

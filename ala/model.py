@@ -431,9 +431,14 @@ class ThroughputModel:
         out["thpt_pred"] = saturation(
             bb, params["a"].to_numpy(), params["b"].to_numpy(), params["c"].to_numpy()
         )
-        fall = self._decline(params, bb)
-        if self.method == "default":
-            out["thpt_pred"] = out["thpt_pred"].to_numpy(float) * np.exp(fall)
+        fall, cap = self._decline(params, bb)
+        if self.method == "default":  # the curve up to the peak, then the measured decline
+            out["thpt_pred"] = saturation(
+                np.minimum(bb, cap),
+                params["a"].to_numpy(),
+                params["b"].to_numpy(),
+                params["c"].to_numpy(),
+            ) * np.exp(fall)
         if getattr(self, "throughput_source_", "curve") == "latency":
             out["thpt_pred"] = self._latency_throughput(queries, out["thpt_pred"].to_numpy(float))
         out["source"] = params["source"].to_numpy()
@@ -531,10 +536,11 @@ class ThroughputModel:
         out[rows] = part["bb"].to_numpy(float) * (part["ii"].to_numpy(float) + oo) / e2e_s
         return out
 
-    def _decline(self, params: pd.DataFrame, bb: Array) -> Array:
-        """Log factor (<= 0) of the measured decline past a peak, per query (0 elsewhere)."""
+    def _decline(self, params: pd.DataFrame, bb: Array) -> tuple[Array, Array]:
+        """Log factor (<= 0) of the measured decline past a peak and the peak's batch size,
+        per query (0 and inf where no peak is near)."""
         if self.peaks_.empty:
-            return np.zeros(len(bb))
+            return np.zeros(len(bb)), np.full(len(bb), np.inf)
         return decline(
             self.points_,
             self.peaks_,

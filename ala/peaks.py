@@ -104,13 +104,18 @@ def decline(
     ii: Array,
     oo: Array,
     bb: Array,
-) -> Array:
-    """Log factor (<= 0) to apply to each query's saturation-curve prediction.
+) -> tuple[Array, Array]:
+    """Per query, the log factor (<= 0) of the measured decline and the batch size of the peak
+    (inf where no peak is near): the prediction is the saturation curve at
+    ``min(bb, peak)`` times ``exp(factor)``.
 
     ``lengths`` lists every measured (config, ii, oo) (the parameter database); the decline of
-    the peaked ones is inverse-distance weighted over all of them, per configuration.
+    the peaked ones is inverse-distance weighted over all of them, per configuration, and so
+    is the log of the peak batch size (over the peaked lengths).
     """
     out = np.zeros(len(config))
+    peak_log = np.zeros(len(config))
+    peak_weight = np.zeros(len(config))
     for code in np.unique(peaks["config"].to_numpy(np.int64)):
         rows = np.flatnonzero(config == code)
         if rows.size == 0:
@@ -129,7 +134,11 @@ def decline(
             )
             if k.size:
                 out[rows] += weight[:, k[0]] * _length_decline(points, peak, bb[rows])
-    return out
+                peak_log[rows] += weight[:, k[0]] * np.log(float(peak["bb_peak"]))
+                peak_weight[rows] += weight[:, k[0]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cap = np.where(out < 0, np.exp(peak_log / peak_weight), np.inf)
+    return out, cap
 
 
 def peak_batch(bb: Array, thpt: Array) -> float:

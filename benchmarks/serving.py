@@ -46,9 +46,8 @@ def methods(metric: str, data: Benchmarks) -> dict[str, Callable[[], object]]:
 
 def accuracy() -> None:
     for name, data in datasets().items():
-        print(
-            f"\n{name}: {len(data.frame)} rows, {data.frame.groupby(list(data.config_columns)).ngroups} configurations"
-        )
+        configs = data.frame.groupby(list(data.config_columns)).ngroups
+        print(f"\n{name}: {len(data.frame)} rows, {configs} configurations")
         for metric in METRICS:
             result = evaluate(
                 data,

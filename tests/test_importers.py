@@ -12,7 +12,7 @@ from ala.data import load_benchmarks
 from ala.errors import DataError
 from ala.importers import read_vllm_bench
 
-RESULTS = Path(__file__).parent / "data" / "vllm_bench"
+RESULTS = Path(__file__).parent.parent / "assets" / "data" / "vllm-bench-serve"
 
 
 def test_a_folder_of_results_becomes_one_row_per_run():

@@ -15,33 +15,31 @@ st.caption(
 ws = state.workspace_or_stop()
 
 uploads = st.file_uploader(
-    "Drop benchmark CSV files here",
-    type=["csv", "tsv", "txt"],
+    "Drop benchmark CSVs, or benchmark-tool results (vllm bench serve, GuideLLM, AIPerf, "
+    "LLMPerf, inference-perf JSON, several at once or zipped; AIConfigurator CSV)",
+    type=["csv", "tsv", "txt", "json", "zip"],
     accept_multiple_files=True,
     key="uploads",
 )
-for upload in uploads or []:
-    content = upload.getvalue()
-    mapping = st.session_state.get(f"map-{upload.name}")
-    outcome, new = state.ingest_once(upload.name, content, mapping)
+for name, content in state.tool_uploads(uploads):
+    mapping = st.session_state.get(f"map-{name}")
+    outcome, new = state.ingest_once(name, content, mapping)
     if outcome.error:
         st.error(plain(outcome.error), icon=":material/error:")
         if outcome.columns:
-            with st.expander(f"Map the columns of {plain(upload.name)}", expanded=True):
+            with st.expander(f"Map the columns of {plain(name)}", expanded=True):
                 picks = {
-                    c: st.selectbox(c, ["—", *outcome.columns], key=f"pick-{upload.name}-{c}")
+                    c: st.selectbox(c, ["—", *outcome.columns], key=f"pick-{name}-{c}")
                     for c in REQUIRED
                 }
-                if st.button("Apply mapping", key=f"apply-{upload.name}"):
-                    st.session_state[f"map-{upload.name}"] = {
-                        k: v for k, v in picks.items() if v != "—"
-                    }
+                if st.button("Apply mapping", key=f"apply-{name}"):
+                    st.session_state[f"map-{name}"] = {k: v for k, v in picks.items() if v != "—"}
                     st.rerun()
         continue
     if new:
         state.select_dataset(outcome.dataset_id)
     st.success(
-        f"{plain(upload.name)}: {outcome.data.report.rows_kept:,} rows kept, "
+        f"{plain(name)}: {outcome.data.report.rows_kept:,} rows kept, "
         f"{outcome.data.report.rows_dropped:,} dropped; saved to the workspace."
     )
 

@@ -41,6 +41,8 @@ with left:
     )
     if row.fits_memory is False:
         st.error(plain(f"Infeasible: {row.memory_note}."))
+    if bool(row.get("past_peak", False)):
+        st.warning(plain(f"Past the throughput peak: {row.note}."))
     if not row.identified:
         st.warning(f"Not identified by the data: {row.note}. No interval is given.")
     elif has_interval:

@@ -135,7 +135,8 @@ def test_documented_formats_are_detected_and_read(tmp_path, doc, tool, checks):
     row = frame.iloc[-1]
     for column, value in checks.items():
         assert row[column] == pytest.approx(value), column
-    assert row["source_tool"] == tool and row["source_file"] == "run.json"
+    assert row["source_tool"] == tool
+    assert row["source_file"] == "run.json"
 
 
 @pytest.mark.parametrize(
@@ -313,7 +314,8 @@ def test_pareto_figure_has_a_line_and_markers_per_configuration():
     assert len(measured) == 7
     fig = pareto_figure(curves, measured)
     modes = [t.mode for t in fig.data]
-    assert "lines" in modes and "markers" in modes
+    assert "lines" in modes
+    assert "markers" in modes
     assert fig.layout.xaxis.title.text.startswith("Output tokens/s per user")
 
 

@@ -14,7 +14,7 @@ import io
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from ala.importers.vllm import vllm_bench_row
 
 __all__ = [
     "ImportResult",
+    "convert_uploads",
     "detect_json",
     "is_tool_output",
     "load_any",
@@ -244,3 +245,49 @@ def load_any(
     data = load_benchmarks(result.frame, name=name, **load_options)
     report = replace(data.report, notes=(*result.notes, *data.report.notes))
     return replace(data, report=report)
+
+
+def convert_uploads(
+    files: Sequence[tuple[str, bytes]], settings: Mapping[str, str] | None = None
+) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """Uploaded files as benchmark CSVs: our CSVs pass unchanged; AIConfigurator CSVs are
+    converted one by one; every JSON and zip together becomes one CSV of tool results.
+
+    Returns the (name, CSV bytes) to load and the errors (each naming its file), so that one
+    bad file does not stop the others.
+    """
+    out: list[tuple[str, bytes]] = []
+    errors: list[str] = []
+    tool_files: list[tuple[str, bytes]] = []
+    for name, content in files:
+        suffix = Path(name).suffix.lower()
+        if suffix in (".json", ".zip"):
+            tool_files.append((name, content))
+        elif aiconfigurator.looks_like(content[:4096].decode("utf-8", "replace").split("\n")[0]):
+            converted, error = _convert([(name, content)], settings, f"{Path(name).stem}.csv")
+            out += converted
+            errors += error
+        else:
+            out.append((name, content))
+    if tool_files:
+        label = tool_files[0][0] if len(tool_files) == 1 else f"{len(tool_files)} result files"
+        converted, error = _convert(tool_files, settings, f"{label} (imported).csv")
+        out += converted
+        errors += error
+    return out, errors
+
+
+def _convert(
+    files: Sequence[tuple[str, bytes]], settings: Mapping[str, str] | None, name: str
+) -> tuple[list[tuple[str, bytes]], list[str]]:
+    with tempfile.TemporaryDirectory() as scratch:
+        paths = []
+        for i, (original, content) in enumerate(files):
+            path = Path(scratch) / f"{i:04d}_{Path(original).name}"
+            path.write_bytes(content)
+            paths.append(path)
+        try:
+            result = read_results(paths, settings)
+        except DataError as exc:
+            return [], [re.sub(r"\b\d{4}_", "", str(exc))]
+    return [(name, result.frame.to_csv(index=False).encode())], []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -416,6 +417,27 @@ def file_columns(dataset_id: int) -> list[str]:
     return [str(c) for c in read_table(content, name).frame.columns]
 
 
+def tool_uploads(uploads: Sequence[Any] | None) -> list[tuple[str, bytes]]:
+    """Uploaded files as (name, CSV bytes): benchmark-tool results converted (all JSON and zip
+    files together as one dataset), errors shown, each naming its file."""
+    from ala.ui.widgets import plain
+
+    files = [(u.name, u.getvalue()) for u in uploads or []]
+    converted, errors = _convert_uploads(tuple(files))
+    for error in errors:
+        st.error(plain(error), icon=":material/error:")
+    return converted
+
+
+@st.cache_data(show_spinner="Importing benchmark-tool results...", max_entries=8)
+def _convert_uploads(
+    files: tuple[tuple[str, bytes], ...],
+) -> tuple[list[tuple[str, bytes]], list[str]]:
+    from ala.importers import convert_uploads
+
+    return convert_uploads(files)
+
+
 def ingest_once(
     name: str, content: bytes, mapping: dict[str, str] | None
 ) -> tuple[UploadOutcome, bool]:
@@ -522,3 +544,45 @@ def transferred_overlay(dataset_id: int) -> tuple[str, pd.DataFrame] | None:
     answer = transfer_whatif(dataset_id, values, ii, oo, 1.0, 0.9, specs_key)
     label = " / ".join(v for _, v in values) + f" · ii={ii:g}, oo={oo:g} ({answer.source})"
     return label, answer.curve
+
+
+# ------------------------------------------------------------------------- SLO sizing
+@dataclass(frozen=True, slots=True)
+class SloQuestion:
+    """One SLO sizing question (hashable, so answers are cached)."""
+
+    ii: float
+    oo: float
+    ttft_ms: float | None
+    tpot_ms: float | None
+    percentile: str
+    tokens_per_s: float
+    price: float | None
+    currency: str
+    level: float
+
+
+def slo_plan(dataset_id: int, q: SloQuestion) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    """The ranked plan and its Pareto data for the dataset's model (cached per question)."""
+    return _slo_plan(dataset_id, fingerprint(dataset_id), q)
+
+
+@st.cache_data(show_spinner="Sizing every configuration...", max_entries=32)
+def _slo_plan(
+    dataset_id: int, fingerprint: str, q: SloQuestion
+) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    from ala.slo import SLO, pareto_frame, slo_sizing
+
+    fitted = model(dataset_id)
+    plan = slo_sizing(
+        fitted,
+        q.ii,
+        q.oo,
+        SLO(q.ttft_ms, q.tpot_ms, q.percentile),
+        tokens_per_s=q.tokens_per_s,
+        price_per_gpu_hour=q.price,
+        currency=q.currency,
+        level=q.level,
+    )
+    curves, measured = pareto_frame(fitted, plan)
+    return plan, curves, measured

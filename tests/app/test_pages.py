@@ -14,6 +14,7 @@ PAGES = [
     "pages/curves.py",
     "pages/predict.py",
     "pages/transfer.py",
+    "pages/slo.py",
     "pages/compare.py",
     "pages/annealing.py",
     "pages/scheduling.py",
@@ -335,3 +336,39 @@ def test_transfer_page_predicts_an_accelerator_never_benchmarked(app):
     assert "NVIDIA H200 SXM 141GB" in overlay.label
     overlay.check().run()
     no_errors(app)
+
+
+VLLM_RESULTS = Path(__file__).resolve().parents[2] / "assets" / "data" / "vllm-bench-serve"
+
+
+def test_tool_results_upload_then_slo_sizing_ranks_configurations(app):
+    files = [
+        (p.name, p.read_bytes(), "application/json") for p in sorted(VLLM_RESULTS.glob("*.json"))
+    ]
+    app.file_uploader[0].set_value(files).run()
+    no_errors(app)
+    assert any("6 result files (imported).csv: 6 rows kept" in text(s) for s in app.success)
+    at = app.switch_page("pages/slo.py").run()
+    no_errors(at)
+    assert any(m.label == "Cheapest that meets the SLO" for m in at.metric)
+    assert len(at.dataframe) == 1
+
+
+def test_a_broken_result_file_is_named_and_nothing_is_stored(app):
+    from ala.ui import state
+
+    before = state.workspace().datasets()
+    app.file_uploader[0].set_value(
+        [("run.json", b'{"completed": 3, "max_concurrency": 2}', "application/json")]
+    ).run()
+    no_errors(app)
+    assert any("run.json: field 'total_input_tokens' is missing" in text(e) for e in app.error), [
+        e.value for e in app.error
+    ]
+    assert state.workspace().datasets().equals(before)
+
+
+def test_slo_page_on_throughput_only_data_says_what_it_needs(app):
+    at = app.switch_page("pages/slo.py").run()
+    no_errors(at)
+    assert any("the model has no ttft_ms" in text(e) for e in at.error)

@@ -87,7 +87,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     model.save(args.output)
     print(f"{model.report().summary()}; saved to {args.output}", file=sys.stderr)
     if args.database:
-        write_csv(args.database, model.database_)
+        write_csv(args.database, model.database_table())
         print(f"parameter database written to {args.database}", file=sys.stderr)
     return 0
 

@@ -431,7 +431,7 @@ class ThroughputModel:
         out["thpt_pred"] = saturation(
             bb, params["a"].to_numpy(), params["b"].to_numpy(), params["c"].to_numpy()
         )
-        fall, cap = self._decline(params, bb)
+        fall, cap, neighbour = self._decline(params, bb)
         if self.method == "default":  # the curve up to the peak, then the measured decline
             out["thpt_pred"] = saturation(
                 np.minimum(bb, cap),
@@ -457,15 +457,25 @@ class ThroughputModel:
                 f"above anything measured for this configuration (at most {top[i]:,.0f} tokens/s)"
             ),
         )
-        past = fall < -1e-6
-        out["past_peak"] = past
+        past = bb > cap + 1e-9
+        near = ~past & (bb > neighbour + 1e-9)
+        out["past_peak"] = past | near
+        out["peak_bb"] = np.minimum(cap, neighbour)
         notes = _add_note(
             notes,
             past,
             lambda i: (
-                "past the throughput peak: measured throughput falls at higher batch sizes "
-                f"(by {-np.expm1(fall[i]):.0%} here)"
+                f"past the throughput peak (batch {cap[i]:g}): measured throughput falls at "
+                f"higher batch sizes (by {-np.expm1(fall[i]):.0%} here)"
                 + ("; predicted from the measured decline" if self.method == "default" else "")
+            ),
+        )
+        notes = _add_note(
+            notes,
+            near,
+            lambda i: (
+                f"past the throughput peak of the nearest measured lengths (batch about "
+                f"{neighbour[i]:.0f}): this curve does not fall and may over-estimate here"
             ),
         )
         out["note"] = notes
@@ -536,11 +546,11 @@ class ThroughputModel:
         out[rows] = part["bb"].to_numpy(float) * (part["ii"].to_numpy(float) + oo) / e2e_s
         return out
 
-    def _decline(self, params: pd.DataFrame, bb: Array) -> tuple[Array, Array]:
-        """Log factor (<= 0) of the measured decline past a peak and the peak's batch size,
-        per query (0 and inf where no peak is near)."""
+    def _decline(self, params: pd.DataFrame, bb: Array) -> tuple[Array, Array, Array]:
+        """Per query, the log factor (<= 0) of the measured decline past its length's peak,
+        that peak and the neighbouring lengths' peak (:func:`ala.peaks.decline`)."""
         if self.peaks_.empty:
-            return np.zeros(len(bb)), np.full(len(bb), np.inf)
+            return np.zeros(len(bb)), np.full(len(bb), np.inf), np.full(len(bb), np.inf)
         return decline(
             self.points_,
             self.peaks_,
@@ -668,6 +678,18 @@ class ThroughputModel:
         frame["fits_memory"] = memory["fits_memory"].to_numpy(dtype=object)  # True/False/None
         frame["memory_note"] = memory["memory_note"].to_numpy()
         return CurvePrediction(key, float(ii), float(oo), interval, frame, asked)
+
+    def database_table(self) -> pd.DataFrame:
+        """The parameter database with each curve's peak: ``peak_bb`` (the batch size of the
+        best measured throughput, NaN for a curve that does not fall after it) and
+        ``peak_drop_pct`` (how far the last measured point lies below it)."""
+        self._check_fitted()
+        peaks = self.peaks_.rename(columns={"bb_peak": "peak_bb", "drop_pct": "peak_drop_pct"})
+        return self.database_.merge(
+            peaks[["config", "ii", "oo", "peak_bb", "peak_drop_pct"]],
+            on=["config", "ii", "oo"],
+            how="left",
+        )
 
     def report(self) -> FitReport:
         """A :class:`FitReport` of this fitted model (``seconds`` is NaN after a load)."""

@@ -6,9 +6,8 @@ recovers is noise). The saturation curve of such a group is fitted only up to th
 (:func:`before_peak`); past the peak the prediction follows the measured decline
 (:func:`decline`): the curve times ``measured(bb) / measured(peak)``, interpolated in log-log
 between measured points and extended beyond the last one with the last segment's slope
-(between -1 and 0). An unseen length borrows the decline of the measured lengths of its
-configuration, inverse-distance weighted in (log ii, log oo), a length that does not peak
-counting as no decline.
+(between -1 and 0). An unseen length near peaked ones is flagged past their peak, and sizing
+stays below it.
 """
 
 from __future__ import annotations
@@ -104,16 +103,20 @@ def decline(
     ii: Array,
     oo: Array,
     bb: Array,
-) -> tuple[Array, Array]:
-    """Per query, the log factor (<= 0) of the measured decline and the batch size of the peak
-    (inf where no peak is near): the prediction is the saturation curve at
-    ``min(bb, peak)`` times ``exp(factor)``.
+) -> tuple[Array, Array, Array]:
+    """Per query: the log factor (<= 0) of the measured decline, the batch size of the peak
+    (inf where the query's length did not peak) and the peak of its neighbours.
 
-    ``lengths`` lists every measured (config, ii, oo) (the parameter database); the decline of
-    the peaked ones is inverse-distance weighted over all of them, per configuration, and so
-    is the log of the peak batch size (over the peaked lengths).
+    A measured length that peaked gets its own measured decline: the prediction is the
+    saturation curve at ``min(bb, peak)`` times ``exp(factor)``. An unseen length gets no
+    decline (held out, borrowing the neighbours' decline was worse on LLM-Inference-Bench:
+    p90 APE 13.4 % against 9.6 % at unseen inner lengths), but where peaked lengths weigh at
+    least half of the inverse-distance weights over the configuration's measured lengths (log
+    ii, log oo), the weighted peak is returned as ``neighbour_peak``: sizing stays below it and
+    predictions beyond it are flagged.
     """
-    out = np.zeros(len(config))
+    factor = np.zeros(len(config))
+    own = np.full(len(config), np.inf)
     peak_log = np.zeros(len(config))
     peak_weight = np.zeros(len(config))
     for code in np.unique(peaks["config"].to_numpy(np.int64)):
@@ -126,19 +129,22 @@ def decline(
         dist = np.sqrt(((q[:, None, :] - pairs[None, :, :]) ** 2).sum(-1))
         weight = np.where(dist < 1e-12, 1e12, 1 / np.maximum(dist, 1e-12) ** IDW_POWER)
         weight /= weight.sum(1, keepdims=True)
-        mine = peaks[peaks["config"] == code]
-        for _, peak in mine.iterrows():
+        for _, peak in peaks[peaks["config"] == code].iterrows():
             k = np.flatnonzero(
                 np.isclose(measured["ii"].to_numpy(float), peak["ii"])
                 & np.isclose(measured["oo"].to_numpy(float), peak["oo"])
             )
-            if k.size:
-                out[rows] += weight[:, k[0]] * _length_decline(points, peak, bb[rows])
-                peak_log[rows] += weight[:, k[0]] * np.log(float(peak["bb_peak"]))
-                peak_weight[rows] += weight[:, k[0]]
+            if k.size == 0:
+                continue
+            exact = np.isclose(ii[rows], peak["ii"]) & np.isclose(oo[rows], peak["oo"])
+            mine = rows[exact]
+            factor[mine] = _length_decline(points, peak, bb[mine])
+            own[mine] = float(peak["bb_peak"])
+            peak_log[rows] += weight[:, k[0]] * np.log(float(peak["bb_peak"]))
+            peak_weight[rows] += weight[:, k[0]]
     with np.errstate(invalid="ignore", divide="ignore"):
-        cap = np.where(out < 0, np.exp(peak_log / peak_weight), np.inf)
-    return out, cap
+        neighbour = np.where(peak_weight >= 0.5, np.exp(peak_log / peak_weight), np.inf)
+    return factor, own, neighbour
 
 
 def peak_batch(bb: Array, thpt: Array) -> float:

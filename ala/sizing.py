@@ -100,7 +100,8 @@ def size_deployment(
     unidentified = pred["thpt_lo"].isna() | pred["thpt_hi"].isna()
     pred.loc[unidentified, "thpt_lo"] = pred.loc[unidentified, "thpt_pred"]
     pred.loc[unidentified, "thpt_hi"] = pred.loc[unidentified, "thpt_pred"]
-    thpt = pred["thpt_pred"].to_numpy()
+    thpt = pred["thpt_pred"].to_numpy().copy()
+    thpt[pred["past_peak"].to_numpy(bool)] = -np.inf  # never past the throughput peak
     reaching = np.flatnonzero(thpt >= target_tps)
     k = int(reaching[0]) if reaching.size else int(np.argmax(thpt >= KNEE * thpt.max()))
     lo, mid, hi = (float(pred[c].iloc[k]) for c in ("thpt_lo", "thpt_pred", "thpt_hi"))

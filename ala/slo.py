@@ -219,7 +219,8 @@ def _size_one(
     pred = model.predict(model.batch_queries(key, ii, oo, grid), interval=interval)
     thpt = pred["thpt_pred"].to_numpy(float)
     peak = int(np.argmax(thpt))
-    allowed = np.arange(len(grid)) <= peak  # never past the throughput peak
+    # never past the throughput peak (the predicted one, or a measured neighbour's)
+    allowed = (np.arange(len(grid)) <= peak) & ~pred["past_peak"].to_numpy(bool)
     ok = allowed.copy()
     cautious, hopeful = allowed.copy(), allowed.copy()
     for metric, limit in targets.items():

@@ -22,6 +22,12 @@ lengths = st.multiselect(
     key="curve-lengths",
 )
 db, points, residuals = views.curve_view(model, configs, lengths)
+peaked = db[db["peak_bb"].notna()]
+if len(peaked):
+    st.warning(
+        f"{len(peaked)} curve(s) peak and then fall (see peak_bb below): the fitted curve stops "
+        "at the peak; predictions past it follow the measured decline, and sizing stays before it."
+    )
 figure = plots.curves_figure(points, db, label_column="label")
 overlay = state.transferred_overlay(page.dataset_id)
 if overlay and st.checkbox(f"Overlay {overlay[0]}, chosen on the Transfer page", key="c-ovl"):
@@ -38,7 +44,7 @@ with left:
     caption("how far each measurement lies from its curve, in % of the measurement.")
 with right:
     st.subheader("Fit diagnostics")
-    shown = db[["label", "ii", "oo", "a", "b", "c", "knee", "r2", "mape", "n_points", "status"]]
+    shown = db[["label", "ii", "oo", "c", "knee", "peak_bb", "r2", "mape", "n_points", "status"]]
     st.dataframe(
         shown,
         hide_index=True,
@@ -51,7 +57,7 @@ with right:
     )
 st.download_button(
     "Download the parameter table (CSV)",
-    csv_bytes(model.database_),
+    csv_bytes(model.database_table()),
     "parameters.csv",
     "text/csv",
 )

@@ -32,8 +32,8 @@ if best is None:
         "No configuration meets these targets at any concurrency before its throughput peak."
     )
 else:
-    a, b, c = st.columns(3)
-    a.metric("Cheapest that meets the SLO", plain(best["configuration"]))
+    st.success(plain(f"Cheapest that meets the SLO: {best['configuration']}"))
+    b, c = st.columns(2)
     b.metric(
         "Concurrency per replica",
         f"{best['concurrency']:g}",
@@ -43,7 +43,7 @@ else:
     c.metric(
         "GPUs", f"{best['gpus']:g}", help=f"range {best['gpus_lo']:g}-{best['gpus_hi']:g}{cost}"
     )
-shown = plan.table.drop(columns="config")
+shown = plan.table.drop(columns="config").round(2)
 st.dataframe(shown, hide_index=True, width="stretch")
 st.download_button(
     "Download the table (CSV)", shown.to_csv(index=False), "slo_sizing.csv", "text/csv"

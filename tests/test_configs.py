@@ -89,7 +89,15 @@ def test_calibration_refits_this_model_with_its_own_settings(monkeypatch):
     assert data.config_columns == ("acc", "acc_count")
     model = ThroughputModel("paper", config_columns=["acc"], seed=3, n_estimators=7)
     model.fit(data, calibrate=True)
-    assert seen == [{"method": "paper", "config_columns": ("acc",), "seed": 3, "n_estimators": 7}]
+    assert seen == [
+        {
+            "method": "paper",
+            "config_columns": ("acc",),
+            "seed": 3,
+            "n_estimators": 7,
+            "throughput_source": "curve",  # resolved: throughput was measured, not derived
+        }
+    ]
     assert model.accuracy_ is not None
     from ala.evaluate import CALIBRATION_PROTOCOLS
 

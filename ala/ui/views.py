@@ -17,7 +17,8 @@ def curve_view(
 
     The database rows and points carry ``label``, the configuration's display label.
     """
-    db = model.database_[model.database_["config"].isin(list(configs))]
+    table = model.database_table()
+    db = table[table["config"].isin(list(configs))]
     if lengths:
         db = db[_length_label(db).isin(lengths)]
     db = db.assign(label=[model.labels_[c] for c in db["config"]])

@@ -208,6 +208,8 @@ class LoadReport:
                 "(same configuration, ii, oo, bb) into one row each"
             )
         lines += [f"  note: {n}" for n in self.notes]
+        if len(self.metrics) > 1:  # latency metrics too: say which are measured, which derived
+            lines += [f"  metric {m}: {how}" for m, how in self.metrics.items()]
         return "\n".join(lines)
 
 
@@ -632,8 +634,12 @@ def load_queries(
     config_columns: Sequence[str],
     column_map: Mapping[str, str] | None = None,
     name: str | None = None,
+    constants: Mapping[str, str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read prediction queries: configuration columns plus ii, oo, bb.
+
+    A configuration column in ``constants`` (one value for every configuration of the model)
+    may be left out of the file: it takes that value.
 
     Columns may be spelled canonically, by any alias, or as in the training file
     (``column_map``: canonical -> training column). Every row is kept in order, so a row with
@@ -668,7 +674,8 @@ def load_queries(
     if BOTH_LENGTHS in found:
         for key in ("ii", "oo"):
             found.setdefault(key, found[BOTH_LENGTHS])
-    missing = [c for c in [*config_columns, "ii", "oo", "bb"] if c not in found]
+    fixed = {c: v for c, v in (constants or {}).items() if c not in found}
+    missing = [c for c in [*config_columns, "ii", "oo", "bb"] if c not in found and c not in fixed]
     if missing:
         raise DataError(
             f"{name}: missing column(s) {', '.join(repr(m) for m in missing)}; "
@@ -678,7 +685,7 @@ def load_queries(
     canonical = pd.DataFrame(index=raw.index)
     problems: list[DroppedRows] = []
     for col in config_columns:
-        canonical[col] = canonical_text(raw[found[col]])
+        canonical[col] = fixed[col] if col in fixed else canonical_text(raw[found[col]])
     for col in ("ii", "oo", "bb"):
         values, bad = coerce_positive(raw[found[col]], col, bounds=PLAUSIBLE[col])
         canonical[col] = values.astype(float)

@@ -365,8 +365,15 @@ def interval_coverage(
     pool = pool if len(pool) else errors
     for (_, g), rows in errors.groupby(["method", "group"]):
         others = pool[(pool["method"] == rows["method"].iloc[0]) & (pool["group"] != g)]
+        if others.empty:  # one configuration: nothing else to calibrate its rows on
+            continue
         calibration = IntervalCalibration.from_errors(others)
         parts.append(apply_interval(rows, calibration, level))
+    if not parts:
+        return pd.DataFrame(
+            columns=["protocol", "method", "coverage", "median_rel_width", "mean_rel_width"]
+            + ["withheld", "n"]
+        )
     covered = pd.concat(parts)
     covered["covered"] = (covered["thpt"] >= covered["thpt_lo"]) & (
         covered["thpt"] <= covered["thpt_hi"]

@@ -386,24 +386,19 @@ class LatencyModel:
     @classmethod
     def from_dict(cls, doc: Any, columns: Sequence[str]) -> LatencyModel:
         """Rebuild from :meth:`to_dict`'s document (validated field by field)."""
-        from ala.modelfile import field, numbers, require
+        from ala.modelfile import field, key_values, numbers, require
 
         entries = field(doc, "learners", list, "latency")
         require(0 < len(entries) <= 1_000_000, "latency.learners", "expected learners")
         model = cls(columns)
         model.learners_ = {}
         for i, entry in enumerate(entries):
-            values = field(entry, "values", list, f"latency.learners[{i}]")
-            require(
-                len(values) == len(columns) and all(isinstance(v, str) for v in values),
-                f"latency.learners[{i}].values",
-                f"expected {len(columns)} text values",
-            )
+            key = key_values(entry, columns, f"latency.learners[{i}]")
             learner = LatencyLearner.from_dict(
                 field(entry, "learner", dict, f"latency.learners[{i}]"),
                 f"latency.learners[{i}]",
             )
-            model.learners_.setdefault(learner.metric, {})[tuple(values)] = learner
+            model.learners_.setdefault(learner.metric, {})[key] = learner
         scores = field(doc, "scores", dict, "latency")
         model.scores_ = {}
         for metric, by in scores.items():

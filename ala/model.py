@@ -48,7 +48,7 @@ from ala.evaluate import (
 from ala.files import write_text
 from ala.intervals import NOISE_FLOOR, IntervalCalibration, apply_interval, nearest_points
 from ala.latency import LatencyModel, metric_columns
-from ala.modelfile import canonical_booster, field, numbers, require, table
+from ala.modelfile import canonical_booster, field, key_values, numbers, require, table
 from ala.peaks import decline, find_peaks, past_peak
 from ala.physics import memory_check
 from ala.prior import PRIOR_WEIGHT, PriorLearner
@@ -818,13 +818,7 @@ class ThroughputModel:
         require(0 < len(configs) <= 1_000_000, "configs", "expected at least one configuration")
         keys = []
         for i, entry in enumerate(configs):
-            values = field(entry, "values", list, f"configs[{i}]")
-            require(
-                len(values) == len(columns) and all(isinstance(v, str) for v in values),
-                f"configs[{i}].values",
-                f"expected {len(columns)} text values",
-            )
-            keys.append(tuple(values))
+            keys.append(key_values(entry, columns, f"configs[{i}]"))
         require(len(set(keys)) == len(keys), "configs", "a configuration appears twice")
         table(doc.get("database"), "database", DATABASE_COLUMNS, text=("status", "message"))
         table(doc.get("points"), "points", ("config", *POINT_COLUMNS))

@@ -236,3 +236,14 @@ def table(doc: Any, where: str, columns: Sequence[str], text: Sequence[str] = ()
             )
     require(len(lengths) <= 1, where, "columns of different lengths")
     return lengths.pop() if lengths else 0
+
+
+def key_values(entry: Any, columns: Sequence[str], where: str) -> tuple[str, ...]:
+    """The configuration key stored as ``entry["values"]``: one text value per column."""
+    values = field(entry, "values", list, where)
+    require(
+        len(values) == len(columns) and all(isinstance(v, str) for v in values),
+        f"{where}.values",
+        f"expected {len(columns)} text values",
+    )
+    return tuple(values)

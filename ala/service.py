@@ -286,7 +286,15 @@ def predict_file(
     from ala.physics import memory_check
 
     model = ThroughputModel.load(model_path)
-    raw, canonical = load_queries(queries, model.config_columns_, model.column_map_)
+    # A column whose value is the same for every configuration may be left out of the queries.
+    constants = {
+        c: values.pop()
+        for j, c in enumerate(model.config_columns_)
+        if len(values := {k[j] for k in model.configs_}) == 1
+    }
+    raw, canonical = load_queries(
+        queries, model.config_columns_, model.column_map_, constants=constants
+    )
     known = model.knows(canonical)
     parts = []
     if known.any():
@@ -307,7 +315,15 @@ def predict_file(
     extra = ["thpt_pred", "source"]
     if interval is not None:
         extra += ["thpt_lo", "thpt_hi", "proximity", "nearest_distance"]
-    extra += ["identified", "note", "unseen", "siblings", "memory_need_gb", "fits_memory"]
+    if model.latency_ is not None:  # every modelled latency metric, with its interval
+        for metric in model.latency_.metrics_:
+            extra += [f"{metric}_pred"] + (
+                [f"{metric}_lo", f"{metric}_hi"] if interval is not None else []
+            )
+    extra += ["past_peak", "identified", "note", "unseen", "siblings", "memory_need_gb"]
+    extra += ["fits_memory"]
+    for col in (c for c in extra if c not in pred):  # e.g. a transferred row: not modelled
+        pred[col] = np.nan
     for col in extra:
         # Never overwrite a column of the user's file: ours gets a prefix if the name is taken.
         out[col if col not in raw.columns else f"ala_{col}"] = pred[col].to_numpy()

@@ -571,10 +571,11 @@ def slo_plan(dataset_id: int, q: SloQuestion) -> tuple[Any, pd.DataFrame, pd.Dat
 def _slo_plan(
     dataset_id: int, fingerprint: str, q: SloQuestion
 ) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
-    from ala.slo import SLO, pareto_frame, slo_sizing
+    from ala.service import plan_slo
+    from ala.slo import SLO, pareto_frame
 
     fitted = model(dataset_id)
-    plan = slo_sizing(
+    plan = plan_slo(
         fitted,
         q.ii,
         q.oo,

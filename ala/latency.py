@@ -23,7 +23,8 @@ size (held flat beyond the measured range); at an unseen length it is inverse-di
 over the measured lengths in (log ii, log oo), as :class:`ala.prior.PriorLearner` does.
 
 Intervals are split-conformal on the absolute log error of out-of-fold predictions, separately
-for measured and unseen lengths (:meth:`LatencyModel.calibrate`).
+for each situation: within or beyond a measured length's batch sizes, an unseen length inside
+or outside the measured ones (:meth:`LatencyModel.calibrate`).
 """
 
 from __future__ import annotations
@@ -46,13 +47,15 @@ from ala.prior import IDW_POWER
 Array = npt.NDArray[np.float64]
 
 # Out-of-fold situations whose scores calibrate intervals.
-SITUATIONS = ("measured_length", "unseen_length")
+# Where a prediction lies relative to the measured points; each has its own interval width,
+# calibrated on the protocol that puts points there.
+SITUATIONS = ("within", "beyond", "unseen_inner", "unseen_outer")
 _PROTOCOL_SITUATION = {
-    "loo_inner": "unseen_length",
-    "loo_extreme": "unseen_length",
-    "max_batch": "measured_length",
-    "min_batch": "measured_length",
-    "kfold": "measured_length",
+    "loo_inner": "unseen_inner",
+    "loo_extreme": "unseen_outer",
+    "max_batch": "beyond",
+    "min_batch": "beyond",
+    "kfold": "within",
 }
 MAX_SCORES = 2000  # calibration scores kept per (metric, situation)
 # How much the input and output lengths count in the distance between lengths that weights the
@@ -173,15 +176,25 @@ class LatencyLearner:
         weight /= weight.sum(1, keepdims=True)
         return np.asarray(self.prior(ii, oo, bb) * np.exp((weight * per_length).sum(1)), float)
 
-    def measured_length(self, ii: Array, oo: Array) -> npt.NDArray[np.bool_]:
-        """Whether each (ii, oo) is a measured length."""
-        return np.asarray(
-            (
-                np.isclose(ii[:, None], self.pairs[None, :, 0])
-                & np.isclose(oo[:, None], self.pairs[None, :, 1])
-            ).any(1),
-            bool,
+    def situation(self, ii: Array, oo: Array, bb: Array) -> npt.NDArray[np.object_]:
+        """Per query, one of :data:`SITUATIONS`: at a measured length, ``within`` or
+        ``beyond`` its measured batch sizes; at an unseen length, ``unseen_inner`` (between
+        the shortest and longest measured ii + oo) or ``unseen_outer``."""
+        match = np.isclose(ii[:, None], self.pairs[None, :, 0]) & np.isclose(
+            oo[:, None], self.pairs[None, :, 1]
         )
+        log_bb = np.log(bb)
+        out = np.empty(len(ii), dtype=object)
+        total = self.pairs.sum(1)
+        inner = (ii + oo >= total.min() - 1e-9) & (ii + oo <= total.max() + 1e-9)
+        out[:] = np.where(inner, "unseen_inner", "unseen_outer")
+        for k in range(len(self.pairs)):
+            rows = match[:, k]
+            if rows.any():
+                mine = self.log_bb[self.length == k]
+                inside = (log_bb[rows] >= mine.min() - 1e-9) & (log_bb[rows] <= mine.max() + 1e-9)
+                out[rows] = np.where(inside, "within", "beyond")
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready lists."""
@@ -303,17 +316,17 @@ class LatencyModel:
         ii, oo, bb = (queries[c].to_numpy(float) for c in ("ii", "oo", "bb"))
         for metric, by_key in self.learners_.items():
             pred = np.full(len(queries), np.nan)
-            measured = np.zeros(len(queries), bool)
+            situation = np.full(len(queries), "within", dtype=object)
             for code, rows in groups.items():
                 learner = by_key.get(uniques[int(code)])
                 if learner is None:
                     continue
                 pred[rows] = learner.predict(ii[rows], oo[rows], bb[rows])
-                measured[rows] = learner.measured_length(ii[rows], oo[rows])
+                situation[rows] = learner.situation(ii[rows], oo[rows], bb[rows])
                 known[rows] = True
             out[f"{metric}_pred"] = pred
             if interval is not None:
-                half = self.half_width(metric, interval, measured)
+                half = self.half_width(metric, interval, situation)
                 out[f"{metric}_lo"] = pred * np.exp(-half)
                 out[f"{metric}_hi"] = pred * np.exp(half)
         if not known.all():
@@ -324,19 +337,20 @@ class LatencyModel:
             )
         return out
 
-    def half_width(self, metric: str, level: float, measured: npt.NDArray[np.bool_]) -> Array:
-        """Conformal half-width in log space per row (NaN when uncalibrated)."""
+    def half_width(self, metric: str, level: float, situation: npt.NDArray[np.object_]) -> Array:
+        """Conformal half-width in log space per row, by situation (NaN when uncalibrated;
+        a situation without scores takes the pooled ones)."""
         if not 0 < level < 1:
             raise AlaError(f"interval level must lie in (0, 1), not {level}")
-        out = np.full(len(measured), np.nan)
-        for situation, mask in (("measured_length", measured), ("unseen_length", ~measured)):
-            scores = self.scores_.get(metric, {}).get(situation)
+        out = np.full(len(situation), np.nan)
+        for name in SITUATIONS:
+            scores = self.scores_.get(metric, {}).get(name)
             if scores is None or scores.size == 0:
                 pooled = list(self.scores_.get(metric, {}).values())
                 scores = np.concatenate(pooled) if pooled else np.empty(0)
             if scores.size:
                 rank = min(int(np.ceil((scores.size + 1) * level)), scores.size) - 1
-                out[mask] = np.sort(scores)[rank]
+                out[situation == name] = np.sort(scores)[rank]
         return out
 
     def calibrate(self, frame: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
@@ -434,14 +448,14 @@ def latency_coverage(
 
     ``errors`` are out-of-fold predictions of one method (:func:`ala.evaluate.evaluate` with
     ``target=metric``). Configurations are split into ``folds`` groups; each group's rows are
-    covered by intervals calibrated on the other groups' scores (by measured / unseen length,
-    from the calibration protocols), so no row is covered by an interval fitted on itself.
+    covered by intervals calibrated on the other groups' scores (by situation, from the
+    calibration protocols), so no row is covered by an interval fitted on itself.
     """
     from ala.evaluate import CALIBRATION_PROTOCOLS
 
     rows = errors.copy()
     rows["score"] = np.abs(np.log(rows[f"{metric}_pred"] / rows[metric]))
-    rows["situation"] = rows["protocol"].map(_PROTOCOL_SITUATION).fillna("measured_length")
+    rows["situation"] = rows["protocol"].map(_PROTOCOL_SITUATION).fillna("within")
     codes, uniques = pd.factorize(rows["config"])
     group = np.random.default_rng(seed).permutation(len(uniques)) % folds
     rows["group"] = group[codes]

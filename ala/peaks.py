@@ -32,7 +32,12 @@ def find_peaks(points: pd.DataFrame, tolerance: float = DECLINE_TOLERANCE) -> pd
     Columns: config, ii, oo, ``bb_peak`` and ``thpt_peak`` (the best measured point) and
     ``drop_pct``: how far the last measured point lies below the peak (%).
     """
-    ordered = points.sort_values(["config", "ii", "oo", "bb"])
+    # Repeats of one batch size (data loaded with duplicates kept) count as their mean.
+    ordered = (
+        points.groupby(["config", "ii", "oo", "bb"], as_index=False, sort=True)["thpt"]
+        .mean()
+        .sort_values(["config", "ii", "oo", "bb"])
+    )
     groups = ordered.groupby(["config", "ii", "oo"], sort=False)
     size = groups["thpt"].transform("size")
     best = groups["thpt"].transform("max")

@@ -277,6 +277,14 @@ def test_a_peaked_group_is_flagged_and_predicted_past_its_peak():
     assert "past the throughput peak" in out["note"].iloc[0]
 
 
+def test_repeated_batch_sizes_count_once_in_peak_detection():
+    points = serving_frame(peak_at=8).assign(config=0)
+    repeated = pd.concat([points, points.assign(thpt=points["thpt"] * 1.01)], ignore_index=True)
+    peaks = find_peaks(repeated)
+    assert len(peaks) == 1
+    assert peaks["bb_peak"].iloc[0] == 8.0
+
+
 def test_a_monotone_group_is_not_flagged():
     points = serving_frame().assign(config=0)
     assert find_peaks(points).empty

@@ -5,9 +5,9 @@ corrected by their residuals, the same structure as the default throughput metho
 (:mod:`ala.prior`):
 
 ``ttft``
-    ``t0 + p1 ii + p2 ii^2 + bb (q0 + q1 ii + q2 ii^2)``: the own prompt's prefill (linear
-    and attention-quadratic in the prompt) plus queueing behind the prefills of the other
-    ``bb`` users of a closed loop.
+    ``t0 + p1 ii + p2 ii^2 + bb (q0 + q1 ii + q2 ii^2 + q3 ii / oo)``: the own prompt's prefill
+    (linear and attention-quadratic in the prompt) plus queueing behind the prefills of the
+    other ``bb`` users of a closed loop, who arrive more often when outputs are short.
 ``tpot``
     ``w + a ctx + bb (s + k ctx + f ii / oo)`` with ``ctx = ii + oo / 2``: per decode step the
     weight reads, attention over the context, a per-sequence cost growing with the batch,
@@ -19,7 +19,9 @@ corrected by their residuals, the same structure as the default throughput metho
 Percentile metrics (``p99_*``) use their median's terms. Coefficients are non-negative
 (:func:`scipy.optimize.nnls`), fitted for relative error. What the model misses is kept as a
 log residual at each measured point: at a measured length it is interpolated along log batch
-size (held flat beyond the measured range); at an unseen length it is inverse-distance weighted
+size (held flat below the measured range; above it, the last measured bend continues if it
+bends down, so a latency that flattens at the engine's batch limit is not extrapolated
+linearly); at an unseen length it is inverse-distance weighted
 over the measured lengths in (log ii, log oo), as :class:`ala.prior.PriorLearner` does.
 
 Intervals are split-conformal on the absolute log error of out-of-fold predictions, separately
@@ -75,7 +77,7 @@ def base_metric(metric: str) -> str:
 def latency_design(metric: str, ii: Array, oo: Array, bb: Array) -> Array:
     """Design matrix of ``metric``'s physical model: shape (n, terms)."""
     ii, oo, bb = np.broadcast_arrays(*(np.asarray(x, float) for x in (ii, oo, bb)))
-    ttft = [np.ones_like(ii), ii, ii * ii, bb, bb * ii, bb * ii * ii]
+    ttft = [np.ones_like(ii), ii, ii * ii, bb, bb * ii, bb * ii * ii, bb * ii / oo]
     ctx = ii + oo / 2
     tpot = [np.ones_like(ii), ctx, bb, bb * ctx, bb * ii / oo]
     kind = base_metric(metric)
@@ -167,7 +169,12 @@ class LatencyLearner:
         per_length = np.empty((len(ii), len(self.pairs)))
         for k in range(len(self.pairs)):
             mine = self.length == k
-            per_length[:, k] = np.interp(log_bb, self.log_bb[mine], self.log_r[mine])
+            x, r = self.log_bb[mine], self.log_r[mine]
+            per_length[:, k] = np.interp(log_bb, x, r)
+            if x.size >= 2 and x[-1] > x[-2]:  # beyond: the measured bend, never steeper
+                slope = min((r[-1] - r[-2]) / (x[-1] - x[-2]), 0.0)
+                beyond = log_bb > x[-1]
+                per_length[beyond, k] = r[-1] + slope * (log_bb[beyond] - x[-1])
         scale = np.asarray(LENGTH_SCALE[base_metric(self.metric)])
         q = np.log(np.column_stack([ii, oo])) * scale
         p = np.log(self.pairs) * scale

@@ -207,6 +207,7 @@ def cmd_slo(args: argparse.Namespace) -> int:
         configs=args.config or (),
         level=args.interval,
         pareto_html=args.pareto,
+        lengths=args.lengths,
     )
     if args.output:
         write_csv(args.output, plan.table.drop(columns="config"))
@@ -528,6 +529,12 @@ def build_parser() -> argparse.ArgumentParser:
     so.add_argument("model", type=Path, help="model file from ala fit (data with TTFT/TPOT)")
     so.add_argument("--ii", type=float, required=True, help="input tokens per request")
     so.add_argument("--oo", type=float, required=True, help="output tokens per request")
+    so.add_argument(
+        "--lengths",
+        type=Path,
+        help="CSV of request lengths (ii/oo, or a trace's ContextTokens/GeneratedTokens) to "
+        "size for instead of --ii/--oo",
+    )
     so.add_argument("--ttft-ms", type=float, help="time-to-first-token target (ms)")
     so.add_argument("--tpot-ms", type=float, help="time-per-output-token target (ms)")
     so.add_argument("--percentile", choices=["p50", "p99"], default="p50", help="of the targets")

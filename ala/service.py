@@ -559,10 +559,13 @@ def plan_slo(
     configs: Sequence[str] = (),
     level: float = 0.9,
     pareto_html: str | Path | None = None,
+    lengths: str | Path | None = None,
 ) -> SloPlan:
     """SLO-aware sizing of every configuration of a saved (or fitted) model, ranked cheapest
     first among those that meet the SLO (:func:`ala.slo.slo_sizing`); ``configs`` narrows it to
     ``col=value,...`` selections. With ``pareto_html`` the Pareto view is written there too.
+    ``lengths`` is a CSV of request lengths (ii and oo under any recognised spelling, e.g. a
+    trace with ContextTokens and GeneratedTokens) to size for instead of fixed ``ii``/``oo``.
 
     Raises
     ------
@@ -576,6 +579,21 @@ def plan_slo(
 
     fitted = model if isinstance(model, ThroughputModel) else ThroughputModel.load(model)
     keys = [parse_config(text, fitted.config_columns_) for text in configs] or None
+    distribution = None
+    if lengths is not None:
+        from ala.data import ALIASES
+        from ala.tables import coerce_positive, read_table, resolve_columns
+
+        table = read_table(lengths)
+        found = resolve_columns(list(table.frame.columns), {k: ALIASES[k] for k in ("ii", "oo")})
+        if set(found) != {"ii", "oo"}:
+            raise AlaError(
+                f"{table.name}: needs input and output token columns (e.g. ii and oo, or "
+                f"ContextTokens and GeneratedTokens); found {', '.join(table.frame.columns)}"
+            )
+        distribution = pd.DataFrame(
+            {k: coerce_positive(table.frame[found[k]], k)[0] for k in ("ii", "oo")}
+        ).dropna()
     plan = slo_sizing(
         fitted,
         ii,
@@ -587,6 +605,7 @@ def plan_slo(
         currency=currency,
         configs=keys,
         level=level,
+        lengths=distribution,
     )
     if pareto_html is not None:
         curves, measured = pareto_frame(fitted, plan)

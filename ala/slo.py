@@ -33,6 +33,7 @@ from ala.model import ThroughputModel
 
 PERCENTILES = {"p50": ("ttft_ms", "tpot_ms"), "p99": ("p99_ttft_ms", "p99_tpot_ms")}
 GRID_POINTS = 80
+MAX_PAIRS = 40  # requests drawn from a length distribution
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,7 @@ class SloPlan:
     oo: float
     target_tokens_s: float
     currency: str
+    requests: int  # request lengths sized for (1: fixed ii/oo; more: a distribution)
     curves: pd.DataFrame = field(repr=False)  # config label, bb, predictions on the grid
 
     def best(self) -> pd.Series | None:
@@ -86,7 +88,8 @@ class SloPlan:
         """A readable summary and table."""
         best = self.best()
         head = (
-            f"{self.slo.describe()}; {self.ii:g} in / {self.oo:g} out tokens; load "
+            f"{self.slo.describe()}; {self.ii:,.0f} in / {self.oo:,.0f} out tokens"
+            f"{f' on average over {self.requests} requests' if self.requests > 1 else ''}; load "
             f"{self.target_tokens_s:,.0f} tokens/s"
         )
         if best is None:
@@ -130,6 +133,8 @@ def slo_sizing(
     currency: str = "USD",
     configs: Sequence[ConfigKey] | None = None,
     level: float = 0.9,
+    lengths: pd.DataFrame | None = None,
+    seed: int = 0,
 ) -> SloPlan:
     """Size every configuration (or ``configs``) for ``slo`` and the target load.
 
@@ -149,12 +154,32 @@ def slo_sizing(
         Configuration keys to consider (default: every one with the SLO's metrics).
     level
         Interval level of the ranges (needs a calibrated model; point values otherwise).
+    lengths
+        A length distribution instead of fixed ``ii``/``oo``: rows with ``ii`` and ``oo``
+        (e.g. a request trace), of which up to :data:`MAX_PAIRS` are drawn (``seed``). The
+        targets then hold for that share of requests (p50: the median request's predicted
+        median latency; p99: the 99th-percentile request's predicted p99) and throughput is
+        that of the mix; ``ii``/``oo`` are ignored.
 
     Raises
     ------
     AlaError
         For bad inputs, or a model without the latency metrics the SLO needs.
     """
+    if lengths is not None:
+        usable = lengths[["ii", "oo"]].astype(float)
+        usable = usable[(usable > 0).all(axis=1) & np.isfinite(usable).all(axis=1)]
+        if usable.empty:
+            raise AlaError("the length distribution has no row with positive ii and oo")
+        n = min(MAX_PAIRS, len(usable))
+        pairs = (
+            usable.sample(n, random_state=seed).to_numpy(float)
+            if len(usable) > n
+            else usable.to_numpy(float)
+        )
+        ii, oo = float(usable["ii"].mean()), float(usable["oo"].mean())
+    else:
+        pairs = np.array([[ii, oo]], float)
     if ii <= 0 or oo <= 0:
         raise AlaError("input and output tokens must be positive")
     if (tokens_per_s is None) == (requests_per_s is None):
@@ -174,6 +199,7 @@ def slo_sizing(
             "(e.g. benchmark-tool results: ala fit FOLDER/)"
         )
     assert latency is not None
+    quantile = 0.5 if slo.percentile == "p50" else 0.99
     candidates = list(configs) if configs is not None else list(model.configs_)
     interval = level if model.calibration_ is not None else None
     rows, curves = [], []
@@ -181,7 +207,9 @@ def slo_sizing(
         key = model.configs_[model.config_id(key)]
         if targets and not all(key in latency.learners_[m] for m in targets):
             continue
-        row, curve = _size_one(model, key, ii, oo, targets, load, price_per_gpu_hour, interval)
+        row, curve = _size_one(
+            model, key, pairs, targets, load, price_per_gpu_hour, interval, quantile
+        )
         rows.append(row)
         curves.append(curve)
     if not rows:
@@ -196,27 +224,61 @@ def slo_sizing(
         float(oo),
         float(load),
         currency,
+        len(pairs),
         pd.concat(curves, ignore_index=True),
     )
+
+
+def _workload_predictions(
+    model: ThroughputModel,
+    key: ConfigKey,
+    pairs: np.ndarray,
+    grid: np.ndarray,
+    interval: float | None,
+    quantile: float,
+) -> pd.DataFrame:
+    """Predictions on ``grid`` for a mix of request lengths ``pairs`` (n, 2), one row per
+    batch size: latencies as the ``quantile`` over the requests, throughput of the mix (each
+    request's share of the cycle time, ``(ii + oo) / thpt``, averaged), the worst situation."""
+    queries = pd.concat(
+        [model.batch_queries(key, float(i), float(o), grid) for i, o in pairs], ignore_index=True
+    )
+    pred = model.predict(queries, interval=interval)
+    pred["at"] = np.tile(np.arange(len(grid)), len(pairs))
+    by = pred.groupby("at", sort=True)
+    tokens = pred["ii"] + pred["oo"]
+    out = pd.DataFrame({"bb": grid})
+    for column in ("thpt_pred", "thpt_lo", "thpt_hi"):
+        if column in pred:
+            cycle = (tokens / pred[column]).groupby(pred["at"]).mean()
+            out[column] = (tokens.groupby(pred["at"]).mean() / cycle).to_numpy()
+    for column in pred.columns:
+        if column.endswith(("_ms_pred", "_ms_lo", "_ms_hi")):
+            out[column] = by[column].quantile(quantile).to_numpy()
+    rank = {"database_within": 0, "database_below": 1, "learned_inner": 1}
+    worst = pred["situation"].map(lambda v: rank.get(v, 2)).groupby(pred["at"]).max()
+    out["situation"] = worst.map({0: "measured", 1: "interpolated", 2: "extrapolated"}).to_numpy()
+    out["past_peak"] = by["past_peak"].any().to_numpy()
+    out["note"] = by["note"].agg(lambda v: next((n for n in v if n), "")).to_numpy()
+    return out
 
 
 def _size_one(
     model: ThroughputModel,
     key: ConfigKey,
-    ii: float,
-    oo: float,
+    pairs: np.ndarray,
     targets: dict[str, float],
     load: float,
     price: float | None,
     interval: float | None,
+    quantile: float,
 ) -> tuple[dict[str, object], pd.DataFrame]:
     cid = model.config_id(key)
     measured = model.points_[model.points_["config"] == cid]
     top = float(measured["bb"].max())
-    grid = np.unique(
-        np.concatenate([np.round(np.geomspace(1, 2 * top, GRID_POINTS)), measured["bb"]])
-    )
-    pred = model.predict(model.batch_queries(key, ii, oo, grid), interval=interval)
+    points = GRID_POINTS if len(pairs) == 1 else GRID_POINTS // 2
+    grid = np.unique(np.concatenate([np.round(np.geomspace(1, 2 * top, points)), measured["bb"]]))
+    pred = _workload_predictions(model, key, pairs, grid, interval, quantile)
     thpt = pred["thpt_pred"].to_numpy(float)
     peak = int(np.argmax(thpt))
     # never past the throughput peak (the predicted one, or a measured neighbour's)
@@ -271,16 +333,7 @@ def _size_one(
     replicas = math.ceil(load / t_mid)
     replicas_lo, replicas_hi = math.ceil(load / t_hi), math.ceil(load / max(t_lo, 1e-9))
     per_million = None if price is None else price * gpus_per_replica / (t_mid * 3600) * 1e6
-    length_measured = bool(((measured["ii"] == ii) & (measured["oo"] == oo)).any())
-    source = (
-        "measured"
-        if length_measured and bb <= top
-        else (
-            "interpolated"
-            if bb <= top and not pred["situation"].iloc[k].endswith("outer")
-            else "extrapolated"
-        )
-    )
+    source = str(pred["situation"].iloc[k])
     tpot = float(pred["tpot_ms_pred"].iloc[k]) if "tpot_ms_pred" in pred else np.nan
     notes = [n for n in (gpu_note, str(pred["note"].iloc[k])) if n]
     if source == "extrapolated":

@@ -366,3 +366,26 @@ def test_a_single_configuration_fits_with_calibrated_intervals():
     out = model.predict(serving_frame().head(3), interval=0.9)
     assert (out["thpt_hi"] > out["thpt_lo"]).all()
     assert (out["ttft_ms_hi"] > out["ttft_ms_lo"]).all()
+
+
+def test_a_length_distribution_of_one_length_sizes_as_that_length():
+    model = ThroughputModel(config_columns=["acc"]).fit(serving_frame())
+    slo = SLO(ttft_ms=200, tpot_ms=100)
+    fixed = slo_sizing(model, 2048, 128, slo, tokens_per_s=1e5).best()
+    lengths = pd.DataFrame({"ii": [2048.0] * 5, "oo": [128.0] * 5})
+    mixed = slo_sizing(model, 1, 1, slo, tokens_per_s=1e5, lengths=lengths).best()
+    assert mixed["concurrency"] == fixed["concurrency"]
+    assert mixed["thpt"] == pytest.approx(fixed["thpt"])
+
+
+def test_a_mix_of_lengths_lies_between_its_shortest_and_longest_request():
+    model = ThroughputModel(config_columns=["acc"]).fit(serving_frame())
+    slo = SLO(ttft_ms=1000)  # ii=8192: 20 + 163.8 + 32.8 bb <= 1000 -> bb <= 24
+    short = slo_sizing(model, 512, 128, slo, tokens_per_s=1e5).best()["concurrency"]
+    long = slo_sizing(model, 8192, 128, slo, tokens_per_s=1e5).best()["concurrency"]
+    assert long < short
+    lengths = pd.DataFrame({"ii": [512.0, 8192.0] * 3, "oo": [128.0] * 6})
+    mixed = slo_sizing(model, 1, 1, slo, tokens_per_s=1e5, lengths=lengths).best()
+    assert long < mixed["concurrency"] < short
+    only_long = slo_sizing(model, 1, 1, slo, tokens_per_s=1e5, lengths=lengths.tail(1)).best()
+    assert only_long["concurrency"] == long

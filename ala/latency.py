@@ -66,7 +66,7 @@ LENGTH_SCALE = {
     "ttft": (1.0, 0.25),
     "tpot": (1.0, 1.0),
     "e2e": (1.0, 1.0),
-}  # calibration scores kept per (metric, situation)
+}
 
 
 def base_metric(metric: str) -> str:

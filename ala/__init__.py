@@ -24,10 +24,13 @@ if TYPE_CHECKING:
         UnknownNameError,
     )
     from ala.evaluate import PROTOCOLS, EvaluationResult, evaluate
+    from ala.importers import load_any, read_results
+    from ala.latency import LatencyModel
     from ala.methods import METHOD_NAMES, factories, make_method
     from ala.model import ThroughputModel
     from ala.results import CurvePrediction, FitReport
-    from ala.service import Comparison, PolicyComparison, compare, compare_policies
+    from ala.service import Comparison, PolicyComparison, compare, compare_policies, plan_slo
+    from ala.slo import SLO, SloPlan, slo_sizing
 
 _WHERE = {
     "ConfigKey": "ala.configs",
@@ -69,8 +72,22 @@ _WHERE = {
     "SpecError": "ala.specs",
     "TransferModel": "ala.transfer",
     "evaluate_transfer": "ala.transfer_eval",
+    "LatencyModel": "ala.latency",
+    "read_results": "ala.importers",
+    "load_any": "ala.importers",
+    "SLO": "ala.slo",
+    "SloPlan": "ala.slo",
+    "slo_sizing": "ala.slo",
+    "plan_slo": "ala.service",
 }
 __all__ = [
+    "LatencyModel",
+    "SLO",
+    "SloPlan",
+    "load_any",
+    "plan_slo",
+    "read_results",
+    "slo_sizing",
     "AlaError",
     "Catalogue",
     "Deployment",

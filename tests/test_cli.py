@@ -57,6 +57,7 @@ def test_fit_then_predict_keeps_rows_and_columns(tmp_path, bench_csv):
         "note",
         "thpt_pred",
         "source",
+        "past_peak",
         "identified",
         "ala_note",
         "unseen",

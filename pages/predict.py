@@ -39,6 +39,11 @@ with left:
         f"{row.thpt_pred:,.0f} tokens/s",
         help="tokens/s counting input and output tokens, as in the benchmarks",
     )
+    latency = [m for m in ("ttft_ms", "tpot_ms", "e2e_ms") if row.get(f"{m}_pred", 0) > 0]
+    for cell, metric in zip(st.columns(len(latency) or 1), latency, strict=False):
+        lo, hi = row.get(f"{metric}_lo"), row.get(f"{metric}_hi")
+        band = f"{level:.0%} interval {lo:,.0f}–{hi:,.0f} ms" if has_interval else None
+        cell.metric(metric[:-3].upper(), f"{row[f'{metric}_pred']:,.1f} ms", help=band)
     if row.fits_memory is False:
         st.error(plain(f"Infeasible: {row.memory_note}."))
     if bool(row.get("past_peak", False)):

@@ -348,6 +348,9 @@ def test_tool_results_upload_then_slo_sizing_ranks_configurations(app):
     app.file_uploader[0].set_value(files).run()
     no_errors(app)
     assert any("6 result files (imported).csv: 6 rows kept" in text(s) for s in app.success)
+    at = app.switch_page("pages/predict.py").run()
+    no_errors(at)
+    assert {"TTFT", "TPOT", "E2E"} <= {m.label for m in at.metric}
     at = app.switch_page("pages/slo.py").run()
     no_errors(at)
     assert any("Cheapest that meets the SLO" in text(s) for s in at.success)

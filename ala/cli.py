@@ -181,6 +181,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         doc = {
             "summary": result.summary.to_dict(orient="records"),
             "skipped": result.skipped.to_dict(orient="records"),
+            "subgroups": None
+            if result.subgroups is None
+            else result.subgroups.to_dict(orient="records"),
         }
         print(json.dumps(doc, indent=2))
     else:

@@ -36,7 +36,7 @@ import pandas as pd
 from ala.configs import config_keys
 from ala.data import Benchmarks, infer_config_columns
 from ala.errors import AlaError, DataError, UnknownNameError
-from ala.intervals import IntervalCalibration, apply_interval
+from ala.intervals import GROUP_COLUMNS, IntervalCalibration, apply_interval
 
 PROTOCOLS = (
     "loo_inner",
@@ -305,7 +305,7 @@ def _fold_errors(
     scale = (
         predicted["scale"].to_numpy(float) if "scale" in predicted else np.full(len(test), np.nan)
     )
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "protocol": protocol,
             "method": method,
@@ -321,6 +321,10 @@ def _fold_errors(
             "scale": scale,
         }
     )
+    for column in GROUP_COLUMNS:  # subgroups whose interval coverage is calibrated and reported
+        if column in test.columns:
+            frame[column] = test[column].astype(str).to_numpy()
+    return frame
 
 
 def calibrate_intervals(
@@ -341,17 +345,22 @@ def calibrate_intervals(
     return IntervalCalibration.from_errors(result.errors), result.errors
 
 
-def interval_coverage(
-    result: EvaluationResult, level: float = 0.9, folds: int = 5, seed: int = 0
+def covered_rows(
+    result: EvaluationResult,
+    level: float = 0.9,
+    folds: int = 5,
+    seed: int = 0,
+    by_group: bool = True,
 ) -> pd.DataFrame:
-    """Empirical coverage and median relative width per protocol and method.
+    """Held-out rows with their out-of-fold intervals: ``covered``, ``rel_width`` (%) and
+    ``withheld`` (wider than the 10x a prediction shows).
 
     Configurations are split into ``folds`` groups; the intervals of each group's held-out
     rows are calibrated on the scores of the other groups only, from the protocols a fitted
-    model calibrates on (:data:`CALIBRATION_PROTOCOLS`, pooled by situation; all protocols
-    when none of those ran), so no row is covered by an interval calibrated on itself and
-    the other protocols test intervals as a user gets them. ``withheld`` is the share (%) of
-    intervals wider than the 10x a prediction shows (:data:`ala.model.MAX_INTERVAL_RATIO`).
+    model calibrates on (:data:`CALIBRATION_PROTOCOLS`, by situation and, with ``by_group``, by
+    framework and accelerator; all protocols when none of those ran), so no row is covered by
+    an interval calibrated on itself and the other protocols test intervals as a user gets
+    them. One configuration alone has nothing to be calibrated on: no rows come back.
     """
     errors = result.errors.dropna(subset=["situation", "scale"]).copy()
     if errors.empty:
@@ -367,13 +376,10 @@ def interval_coverage(
         others = pool[(pool["method"] == rows["method"].iloc[0]) & (pool["group"] != g)]
         if others.empty:  # one configuration: nothing else to calibrate its rows on
             continue
-        calibration = IntervalCalibration.from_errors(others)
+        calibration = IntervalCalibration.from_errors(others, by_group=by_group)
         parts.append(apply_interval(rows, calibration, level))
     if not parts:
-        return pd.DataFrame(
-            columns=["protocol", "method", "coverage", "median_rel_width", "mean_rel_width"]
-            + ["withheld", "n"]
-        )
+        return errors.iloc[:0].assign(covered=False, rel_width=np.nan, withheld=False)
     covered = pd.concat(parts)
     covered["covered"] = (covered["thpt"] >= covered["thpt_lo"]) & (
         covered["thpt"] <= covered["thpt_hi"]
@@ -381,6 +387,15 @@ def interval_coverage(
     covered["rel_width"] = (covered["thpt_hi"] - covered["thpt_lo"]) / covered["thpt_pred"] * 100
     with np.errstate(invalid="ignore", divide="ignore"):
         covered["withheld"] = ~(covered["thpt_hi"] <= WITHHELD_RATIO * covered["thpt_lo"])
+    return covered
+
+
+def interval_coverage(
+    result: EvaluationResult, level: float = 0.9, folds: int = 5, seed: int = 0
+) -> pd.DataFrame:
+    """Empirical coverage and median relative width per protocol and method, out of fold
+    (:func:`covered_rows`)."""
+    covered = covered_rows(result, level, folds, seed)
     grouped = covered.groupby(["protocol", "method"], sort=False)
     return pd.DataFrame(
         {
@@ -391,6 +406,56 @@ def interval_coverage(
             "n": grouped.size(),
         }
     ).reset_index()
+
+
+def subgroup_coverage(
+    result: EvaluationResult,
+    level: float = 0.9,
+    min_rows: int = 100,
+    by_group: bool = True,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Coverage, median APE and median width per framework and per accelerator subgroup
+    (and method), for subgroups with at least ``min_rows`` held-out rows, worst first.
+
+    ``ratio`` is the median width over the median absolute error (both % of the prediction).
+    """
+    covered = covered_rows(result, level, seed=seed, by_group=by_group)
+    tables = []
+    for column in (c for c in GROUP_COLUMNS if c in covered.columns):
+        grouped = covered.groupby(["method", column], sort=False)
+        table = pd.DataFrame(
+            {
+                "coverage": grouped["covered"].mean() * 100,
+                "median_ape": grouped["ape"].median(),
+                "median_rel_width": grouped["rel_width"].median(),
+                "n": grouped.size(),
+            }
+        ).reset_index()
+        tables.append(table.rename(columns={column: "value"}).assign(column=column))
+    if not tables:
+        return pd.DataFrame(columns=["method", "column", "value", "coverage", "n"])
+    out = pd.concat(tables, ignore_index=True)
+    out = out[out["n"] >= min_rows]
+    out["ratio"] = out["median_rel_width"] / out["median_ape"]
+    distance = (out["coverage"] - level * 100).abs()
+    return (
+        out.assign(off=distance)
+        .sort_values("off", ascending=False)
+        .drop(columns="off")[
+            [
+                "method",
+                "column",
+                "value",
+                "coverage",
+                "median_ape",
+                "median_rel_width",
+                "ratio",
+                "n",
+            ]
+        ]
+        .reset_index(drop=True)
+    )
 
 
 def format_summary(table: pd.DataFrame) -> str:

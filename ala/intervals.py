@@ -36,6 +36,12 @@ SITUATIONS = (
 MIN_SCORES = 50
 NOISE_FLOOR = 0.5  # percent
 MAX_STORED_SCORES = 5000
+# Subgroups whose coverage must hold on its own (Mondrian over groups): framework, accelerator.
+GROUP_COLUMNS = ("back", "acc")
+GROUP_PREFIX = "group:"
+# A subgroup's width factor is shrunk toward 1 as n / (n + GROUP_PRIOR): a group of 100
+# held-out points moves halfway to its own quantile.
+GROUP_PRIOR = 100
 
 
 def conformal_quantiles(scores: Array, level: float) -> tuple[float, float]:
@@ -58,21 +64,60 @@ class IntervalCalibration:
 
     scores: Mapping[str, Array]
 
-    def bounds(self, situation: pd.Series | npt.ArrayLike, level: float) -> tuple[Array, Array]:
-        """Per-row lower and upper score quantiles (pooled where a situation has few scores)."""
+    def bounds(
+        self,
+        situation: pd.Series | npt.ArrayLike,
+        level: float,
+        groups: pd.DataFrame | None = None,
+    ) -> tuple[Array, Array]:
+        """Per-row lower and upper score quantiles (pooled where a situation has few scores).
+
+        With ``groups`` (a row's framework and accelerator, :data:`GROUP_COLUMNS`) and group
+        scores in the calibration, each row's quantiles are widened or narrowed by its
+        subgroups' factor (:meth:`group_factor`), the larger of its framework's and its
+        accelerator's, so that coverage holds in each subgroup, not only overall.
+        """
         if not 0 < level < 1:
             raise AlaError(f"interval level must be in (0, 1), got {level}")
-        pooled = np.concatenate([np.asarray(v, float) for v in self.scores.values()])
+        situations = {k: v for k, v in self.scores.items() if not k.startswith(GROUP_PREFIX)}
+        pooled = np.concatenate([np.asarray(v, float) for v in situations.values()])
         table = {}
         for name in SITUATIONS:
-            scores = np.asarray(self.scores.get(name, []), float)
+            scores = np.asarray(situations.get(name, []), float)
             table[name] = conformal_quantiles(
                 scores if scores.size >= MIN_SCORES else pooled, level
             )
         situation = np.asarray(situation, dtype=object)
         lo = np.array([table.get(s, table["learned_outer"])[0] for s in situation], float)
         hi = np.array([table.get(s, table["learned_outer"])[1] for s in situation], float)
+        if groups is not None:
+            factor = self.group_factor(groups, level, pooled)
+            lo, hi = lo * factor, hi * factor
         return lo, hi
+
+    def group_factor(self, groups: pd.DataFrame, level: float, pooled: Array) -> Array:
+        """Per row, how much wider (or narrower) its subgroups' residuals are than all.
+
+        For each group column, the ``level`` quantile of the group's absolute scores over that
+        of all scores, shrunk toward 1 by ``n / (n + GROUP_PRIOR)``; the largest over the
+        columns (coverage must hold in the framework's subgroup and in the accelerator's).
+        """
+        overall = float(np.quantile(np.abs(pooled), level)) if pooled.size else 0.0
+        factor = np.zeros(len(groups))
+        found = False
+        for column in groups.columns:
+            values = groups[column].astype(str).to_numpy()
+            column_factor = np.ones(len(groups))
+            for value in pd.unique(values):
+                scores = self.scores.get(f"{GROUP_PREFIX}{column}={value}")
+                if scores is None or len(scores) == 0 or overall <= 0:
+                    continue
+                found = True
+                raw = float(np.quantile(np.abs(np.asarray(scores, float)), level)) / overall
+                weight = len(scores) / (len(scores) + GROUP_PRIOR)
+                column_factor[values == value] = 1 + (raw - 1) * weight
+            factor = np.maximum(factor, column_factor)
+        return factor if found else np.ones(len(groups))
 
     def to_dict(self) -> dict[str, Any]:
         """The scores as JSON-ready lists."""
@@ -84,18 +129,28 @@ class IntervalCalibration:
         return cls({k: np.asarray(v, float) for k, v in doc.items()})
 
     @classmethod
-    def from_errors(cls, errors: pd.DataFrame) -> IntervalCalibration:
-        """Scores from held-out rows with ``thpt``, ``thpt_pred``, ``situation``, ``scale``."""
+    def from_errors(cls, errors: pd.DataFrame, by_group: bool = True) -> IntervalCalibration:
+        """Scores from held-out rows with ``thpt``, ``thpt_pred``, ``situation``, ``scale``;
+        per situation, and (``by_group``) per framework and accelerator value where the rows
+        carry those columns (:data:`GROUP_COLUMNS`), stored under ``group:<column>=<value>``."""
         usable = errors.dropna(subset=["situation", "scale"])
         usable = usable[(usable["thpt_pred"] > 0) & (usable["thpt"] > 0)]
         score = np.log(usable["thpt"] / usable["thpt_pred"]) / (usable["scale"] / 100)
         out = {}
-        for name, values in score.groupby(usable["situation"]):
-            v = np.sort(values.to_numpy(float))
-            if v.size > MAX_STORED_SCORES:  # keep the empirical quantiles, not every score
-                v = v[np.linspace(0, v.size - 1, MAX_STORED_SCORES).round().astype(int)]
-            out[str(name)] = v
-        if not out:
+        keys = [("", usable["situation"])]
+        if by_group:
+            keys += [
+                (f"{GROUP_PREFIX}{c}=", usable[c].astype(str))
+                for c in GROUP_COLUMNS
+                if c in usable.columns
+            ]
+        for prefix, labels in keys:
+            for name, values in score.groupby(labels):
+                v = np.sort(values.to_numpy(float))
+                if v.size > MAX_STORED_SCORES:  # keep the empirical quantiles, not every score
+                    v = v[np.linspace(0, v.size - 1, MAX_STORED_SCORES).round().astype(int)]
+                out[f"{prefix}{name}"] = v
+        if not any(not k.startswith(GROUP_PREFIX) for k in out):
             raise AlaError("no held-out residuals to calibrate intervals with")
         return cls(out)
 
@@ -103,8 +158,10 @@ class IntervalCalibration:
 def apply_interval(
     pred: pd.DataFrame, calibration: IntervalCalibration, level: float
 ) -> pd.DataFrame:
-    """Add ``thpt_lo`` and ``thpt_hi`` to predictions that carry ``situation`` and ``scale``."""
-    lo, hi = calibration.bounds(pred["situation"], level)
+    """Add ``thpt_lo`` and ``thpt_hi`` to predictions that carry ``situation`` and ``scale``
+    (and the framework / accelerator columns, for the subgroup factors)."""
+    groups = [c for c in GROUP_COLUMNS if c in pred.columns]
+    lo, hi = calibration.bounds(pred["situation"], level, pred[groups] if groups else None)
     scale = pred["scale"].to_numpy(float) / 100
     out = pred.copy()
     out["thpt_lo"] = pred["thpt_pred"].to_numpy(float) * np.exp(scale * lo)

@@ -19,7 +19,13 @@ import pandas as pd
 from ala.configs import ConfigKey
 from ala.data import Benchmarks
 from ala.errors import AlaError
-from ala.evaluate import PAPER_PROTOCOLS, evaluate, format_summary, interval_coverage
+from ala.evaluate import (
+    PAPER_PROTOCOLS,
+    evaluate,
+    format_summary,
+    interval_coverage,
+    subgroup_coverage,
+)
 from ala.files import write_text
 from ala.scheduling.run import Scenario, make_instance, paper_bounds, simulate, sweep
 from ala.scheduling.traces import Trace, load_trace
@@ -58,10 +64,20 @@ class Comparison:
     errors: pd.DataFrame = field(repr=False)
     skipped: pd.DataFrame = field(repr=False)
     level: float | None = None
+    # Coverage per framework and accelerator subgroup (>= 100 held-out rows), worst first.
+    subgroups: pd.DataFrame | None = field(default=None, repr=False)
 
     def format(self) -> str:
-        """The summary as an aligned text table."""
-        return format_summary(self.summary)
+        """The summary as an aligned text table, then the subgroups' coverage (worst first)."""
+        text = format_summary(self.summary)
+        if self.subgroups is not None and len(self.subgroups):
+            worst = self.subgroups.iloc[0]
+            shown = self.subgroups.round(2).to_string(index=False)
+            text += (
+                f"\n\ncoverage per subgroup (>= 100 held-out rows); worst: {worst['column']} = "
+                f"{worst['value']} ({worst['method']}), {worst['coverage']:.1f} %\n{shown}"
+            )
+        return text
 
     def __repr__(self) -> str:
         return f"Comparison(level={self.level})\n{self.format()}"
@@ -128,10 +144,12 @@ def compare(
         table = table.merge(
             coverage.assign(method="default"), on=["protocol", "method"], how="left"
         )
-    elif level is not None and {"default", "paper"} & set(methods):
+    subgroups = None
+    if level is not None and target == "thpt" and {"default", "paper"} & set(methods):
         coverage = interval_coverage(result, level).drop(columns="n")
         table = table.merge(coverage, on=["protocol", "method"], how="left")
-    return Comparison(table, result.errors, result.skipped, level)
+        subgroups = subgroup_coverage(result, level)
+    return Comparison(table, result.errors, result.skipped, level, subgroups)
 
 
 # ------------------------------------------------------------------------- scheduling

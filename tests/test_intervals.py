@@ -71,3 +71,54 @@ def test_nearest_points_explain_far_queries(synthetic):
     pts = pd.DataFrame({"config": [0], "ii": [1.0], "oo": [1.0], "bb": [1.0], "thpt": [5.0]})
     got = nearest_points(pts, pd.DataFrame({"config": [0], "ii": [2.0], "oo": [1.0], "bb": [1.0]}))
     assert got["distance"].iloc[0] == pytest.approx(1.0)
+
+
+def mixed_noise_errors(seed: int = 0) -> pd.DataFrame:
+    """Held-out rows of two frameworks, one with residuals three times the other's."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for back, sigma in (("calm", 0.02), ("wild", 0.06)):
+        for config in range(10):
+            pred = np.full(60, 1000.0)
+            actual = pred * np.exp(rng.normal(0, sigma, pred.size))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "protocol": "kfold",
+                        "method": "default",
+                        "config": [(back, str(config))] * pred.size,
+                        "thpt": actual,
+                        "thpt_pred": pred,
+                        "ape": np.abs(actual / pred - 1) * 100,
+                        "situation": "database_within",
+                        "scale": 3.0,
+                        "back": back,
+                    }
+                )
+            )
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_a_noisier_framework_gets_wider_intervals_and_its_coverage_holds():
+    from ala.evaluate import EvaluationResult, subgroup_coverage
+
+    errors = mixed_noise_errors()
+    result = EvaluationResult(errors, pd.DataFrame(), pd.DataFrame())
+    pooled = subgroup_coverage(result, 0.9, by_group=False).set_index("value")
+    mondrian = subgroup_coverage(result, 0.9, by_group=True).set_index("value")
+    # situation-only intervals are too narrow for the wild framework, too wide for the calm one
+    assert pooled.loc["wild", "coverage"] < 85 < 95 < pooled.loc["calm", "coverage"]
+    assert mondrian.loc["wild", "coverage"] >= 85
+    assert mondrian.loc["calm", "coverage"] <= 97
+    assert mondrian.loc["wild", "median_rel_width"] > 2 * mondrian.loc["calm", "median_rel_width"]
+    # worst subgroup first
+    assert subgroup_coverage(result, 0.9, by_group=False)["value"].iloc[0] == "wild"
+
+
+def test_group_scores_survive_a_round_trip():
+    calibration = IntervalCalibration.from_errors(mixed_noise_errors())
+    assert "group:back=wild" in calibration.scores
+    again = IntervalCalibration.from_dict(calibration.to_dict())
+    groups = pd.DataFrame({"back": ["wild", "calm", "unknown"]})
+    lo, hi = again.bounds(["database_within"] * 3, 0.9, groups)
+    assert hi[0] > hi[2] > hi[1]  # an unseen framework gets the pooled width

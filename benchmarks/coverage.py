@@ -1,0 +1,77 @@
+"""Conditional coverage (issue 12): do the 90 % intervals hold per framework, per accelerator and
+per protocol, not only overall?
+
+For LLM-Inference-Bench, AIConfigurator's measured runs and InferenceX's ``vllm bench serve``
+files, the default method's out-of-fold intervals (configurations split into five groups, each
+calibrated on the others) under two calibrations measured in the same run:
+
+``situation``
+    the previous default: scores normalised by each configuration's curve noise, Mondrian by
+    the situation of the prediction only;
+``mondrian``
+    the same, each row widened or narrowed by its framework's and accelerator's factor (the
+    larger), shrunk toward 1 for small subgroups (:mod:`ala.intervals`).
+
+Printed: coverage and median width per protocol; per subgroup with at least 100 held-out rows,
+coverage, median APE, median width and their ratio; the worst subgroup; how many subgroups lie
+within the 85-95 % target.
+
+Run: python benchmarks/coverage.py     (about 5 minutes on 2 cores)
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from aiconfigurator import INFERENCEX, SILICON
+
+from ala.data import Benchmarks, load_benchmarks
+from ala.datasets import sample_dataset_path
+from ala.evaluate import CALIBRATION_PROTOCOLS, covered_rows, evaluate, subgroup_coverage
+from ala.importers import load_any
+from ala.methods import factories
+
+LEVEL = 0.9
+
+
+def datasets() -> dict[str, Benchmarks]:
+    return {
+        "LLM-Inference-Bench": load_benchmarks(sample_dataset_path()),
+        "AIConfigurator agg": load_any(SILICON),
+        "InferenceX vllm bench": load_any(INFERENCEX, {"back": "vLLM"}),
+    }
+
+
+def main() -> None:
+    pd.set_option("display.width", 200)
+    for name, data in datasets().items():
+        source = "latency" if data.report.metrics["thpt"].startswith("derived") else "curve"
+        methods = factories(["default"], data.config_columns, 0, "thpt", source)
+        result = evaluate(data, methods, CALIBRATION_PROTOCOLS)
+        print(f"\n{name}: {len(result.errors)} held-out predictions")
+        for label, by_group in (("situation", False), ("mondrian", True)):
+            rows = covered_rows(result, LEVEL, by_group=by_group)
+            per_protocol = rows.groupby("protocol", sort=False).agg(
+                coverage=("covered", "mean"), width=("rel_width", "median")
+            )
+            protocols = ", ".join(
+                f"{p} {r.coverage * 100:.1f}% ({r.width:.0f}%)" for p, r in per_protocol.iterrows()
+            )
+            groups = subgroup_coverage(result, LEVEL, by_group=by_group)
+            inside = ((groups["coverage"] >= 85) & (groups["coverage"] <= 95)).sum()
+            print(
+                f"  {label:9s}: overall {rows['covered'].mean() * 100:.1f}%, median width "
+                f"{rows['rel_width'].median():.1f}%, median APE {rows['ape'].median():.2f}%; "
+                f"subgroups within 85-95 %: {inside} of {len(groups)}"
+            )
+            print(f"    per protocol (coverage, median width): {protocols}")
+            if len(groups):
+                worst = groups.iloc[0]
+                print(
+                    f"    worst subgroup: {worst['column']} = {worst['value']}: "
+                    f"{worst['coverage']:.1f}% (n = {int(worst['n'])})"
+                )
+                print(groups.drop(columns="method").round(2).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()

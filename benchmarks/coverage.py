@@ -9,8 +9,8 @@ calibrated on the others) under two calibrations measured in the same run:
     the previous default: scores normalised by each configuration's curve noise, Mondrian by
     the situation of the prediction only;
 ``mondrian``
-    the same, each row widened or narrowed by its framework's and accelerator's factor (the
-    larger), shrunk toward 1 for small subgroups (:mod:`ala.intervals`).
+    the same, each row widened or narrowed by its framework's and accelerator's factors
+    (geometric mean), shrunk toward 1 for small subgroups (:mod:`ala.intervals`).
 
 Printed: coverage and median width per protocol; per subgroup with at least 100 held-out rows,
 coverage, median APE, median width and their ratio; the worst subgroup; how many subgroups lie

@@ -221,6 +221,22 @@ def cmd_slo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_suggest(args: argparse.Namespace) -> int:
+    """``ala suggest``: which (ii, oo, bb) to benchmark next for a configuration."""
+    from ala.service import suggest_next
+
+    table = suggest_next(
+        args.model,
+        args.config,
+        args.ii,
+        args.oo,
+        [float(b) for b in _csv_list(args.bb) or []],
+        k=args.k,
+    )
+    print(table.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """``ala report``: the HTML report for a dataset and a saved model."""
     from ala.report import write_report
@@ -553,6 +569,19 @@ def build_parser() -> argparse.ArgumentParser:
     so.add_argument("-o", "--output", type=Path, help="write the table as CSV")
     so.add_argument("--pareto", type=Path, help="write the Pareto view as HTML")
     so.set_defaults(func=cmd_slo)
+
+    sg = sub.add_parser(
+        "suggest",
+        help="which (ii, oo, bb) to benchmark next: the points that bring the predictions you "
+        "care about nearest to a measurement",
+    )
+    sg.add_argument("model", type=Path, help="calibrated model file from ala fit")
+    sg.add_argument("--config", required=True, metavar="COL=VALUE,...", help="the configuration")
+    sg.add_argument("--ii", type=float, help="workload input tokens (default: every length)")
+    sg.add_argument("--oo", type=float, help="workload output tokens")
+    sg.add_argument("--bb", metavar="8,16,32", help="batch sizes of interest")
+    sg.add_argument("-k", type=int, default=5, help="how many points (default 5)")
+    sg.set_defaults(func=cmd_suggest)
 
     sp = sub.add_parser("specs", help="list the spec catalogue, or check a dataset against it")
     sp.add_argument("--specs", action="append", type=Path, help="extra spec file (CSV or TOML)")

@@ -631,3 +631,36 @@ def plan_slo(
         figure = pareto_figure(curves, measured, title)
         write_text(pareto_html, figure.to_html(include_plotlyjs=True))
     return plan
+
+
+# ------------------------------------------------------------------------- benchmark this next
+def suggest_next(
+    model: str | Path | ThroughputModel,
+    config: str | ConfigKey,
+    ii: float | None = None,
+    oo: float | None = None,
+    bb: Sequence[float] = (),
+    k: int = 5,
+    level: float = 0.9,
+) -> pd.DataFrame:
+    """The points to benchmark next for a configuration (a key, or ``col=value,...``) of a saved (or
+    fitted) model: for the workload ``ii``/``oo`` over the batch sizes ``bb`` (default: powers
+    of two to twice the largest measured) when given, else for every benchmarked length
+    (:func:`ala.suggest.suggest_points`).
+
+    Raises
+    ------
+    AlaError
+        For an unreadable or uncalibrated model, or an unknown configuration.
+    """
+    from ala.configs import parse_config
+    from ala.model import ThroughputModel
+    from ala.suggest import default_targets, suggest_points
+
+    fitted = model if isinstance(model, ThroughputModel) else ThroughputModel.load(model)
+    key = parse_config(config, fitted.config_columns_) if isinstance(config, str) else config
+    targets = None
+    if ii is not None and oo is not None:
+        grid = list(bb) or sorted(set(default_targets(fitted, key)["bb"]))
+        targets = pd.DataFrame({"ii": float(ii), "oo": float(oo), "bb": [float(b) for b in grid]})
+    return suggest_points(fitted, key, targets, k=k, level=level)

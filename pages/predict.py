@@ -4,7 +4,7 @@ import streamlit as st
 
 from ala import plots
 from ala.errors import AlaError
-from ala.ui import state
+from ala.ui import panels, state
 from ala.ui.widgets import caption, config_picker, plain, sizing_metrics
 
 page = state.open_page("What-if prediction")
@@ -71,6 +71,7 @@ with right:
     st.dataframe(near[["ii", "oo", "bb", "thpt", "distance"]], hide_index=True, width="stretch")
     if len(near) and near["distance"].iloc[0] > 1.5:
         st.warning("Nothing benchmarked near here: treat this number as a rough guide.")
+panels.benchmark_next(dataset_id, key, float(ii), float(oo))
 state.remember_prediction(config, prediction, bb)
 st.subheader("Sizing")
 sizing_metrics(size)

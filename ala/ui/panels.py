@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ala.configs import ConfigKey
 from ala.data import REQUIRED, Benchmarks
+from ala.errors import AlaError
 from ala.ui import state
 from ala.ui.widgets import plain
 
@@ -54,3 +56,19 @@ def dataset_settings(dataset_id: int, data: Benchmarks) -> None:
         if st.button("Delete dataset", disabled=not sure, key=f"delete-{dataset_id}"):
             state.delete(dataset_id)
             st.rerun()
+
+
+def benchmark_next(dataset_id: int, key: ConfigKey, ii: float, oo: float) -> None:
+    """The three points to benchmark next for this workload, or why there are none."""
+    with st.expander("Benchmark this next"):
+        try:
+            table = state.suggestions(dataset_id, key, ii, oo)
+        except AlaError as exc:
+            st.info(plain(exc))
+            return
+        st.dataframe(table, hide_index=True, width="stretch")
+        st.caption(
+            "the measurements that bring this workload's predictions nearest to measured "
+            "points; on the bundled data, 6 such points cut the held-out error to 8.7 % "
+            "against 9.7 % for random ones (benchmarks/suggest.py)."
+        )

@@ -587,3 +587,18 @@ def _slo_plan(
     )
     curves, measured = pareto_frame(fitted, plan)
     return plan, curves, measured
+
+
+# ------------------------------------------------------------------------- benchmark this next
+def suggestions(dataset_id: int, key: ConfigKey, ii: float, oo: float) -> pd.DataFrame:
+    """The points to benchmark next for a what-if workload (cached per dataset and workload)."""
+    return _suggestions(dataset_id, fingerprint(dataset_id), key, ii, oo)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _suggestions(
+    dataset_id: int, fingerprint: str, key: ConfigKey, ii: float, oo: float
+) -> pd.DataFrame:
+    from ala.service import suggest_next
+
+    return suggest_next(model(dataset_id), key, ii, oo, k=3)

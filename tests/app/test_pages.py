@@ -99,6 +99,14 @@ def test_unrecognised_columns_can_be_mapped(app):
     assert any("odd.csv: 3 rows kept" in text(s) for s in app.success)
 
 
+def test_predict_page_suggests_what_to_benchmark_next(app):
+    at = app.switch_page("pages/predict.py").run()
+    no_errors(at)
+    expander = next(e for e in at.expander if e.label == "Benchmark this next")
+    assert len(expander.dataframe) == 1
+    assert len(expander.dataframe[0].value) == 3
+
+
 def test_whatif_change_updates_the_prediction(app):
     at = app.switch_page("pages/predict.py").run()
     first = at.metric[0].value

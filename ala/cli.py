@@ -237,6 +237,17 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_expect(args: argparse.Namespace) -> int:
+    """``ala expect``: the error a model fitted on a new dataset should be expected to have."""
+    from ala.datasets import sample_dataset_path
+    from ala.service import expected_errors
+
+    learn_from = load_benchmarks(args.learn_from or sample_dataset_path())
+    table = expected_errors(learn_from, _load(args), seed=args.seed)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """``ala report``: the HTML report for a dataset and a saved model."""
     from ala.report import write_report
@@ -569,6 +580,17 @@ def build_parser() -> argparse.ArgumentParser:
     so.add_argument("-o", "--output", type=Path, help="write the table as CSV")
     so.add_argument("--pareto", type=Path, help="write the Pareto view as HTML")
     so.set_defaults(func=cmd_slo)
+
+    ex = sub.add_parser(
+        "expect",
+        help="the median APE a model fitted on DATA should be expected to have, per "
+        "configuration, learned from other configurations' held-out errors",
+    )
+    data_args(ex)
+    ex.add_argument(
+        "--learn-from", type=Path, help="benchmark CSV to learn from (default: the bundled one)"
+    )
+    ex.set_defaults(func=cmd_expect)
 
     sg = sub.add_parser(
         "suggest",

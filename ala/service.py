@@ -664,3 +664,41 @@ def suggest_next(
         grid = list(bb) or sorted(set(default_targets(fitted, key)["bb"]))
         targets = pd.DataFrame({"ii": float(ii), "oo": float(oo), "bb": [float(b) for b in grid]})
     return suggest_points(fitted, key, targets, k=k, level=level)
+
+
+# ------------------------------------------------------------------------- expected error
+def expected_errors(learn_from: Benchmarks, new: Benchmarks, seed: int = 0) -> pd.DataFrame:
+    """The median APE (%) the default model is expected to have on each configuration of
+    ``new``, learned from ``learn_from``'s configurations with Table I's protocol
+    (:class:`ala.error_model.DatasetErrorModel`); ``internal_error_pct`` is the dataset's own
+    two-fold error, the strongest single clue.
+
+    Raises
+    ------
+    AlaError
+        For too few configurations to learn from, or a configuration with too few rows.
+    """
+    from ala.configs import config_keys, config_label
+    from ala.error_model import MIN_ROWS, DatasetErrorModel, dataset_features
+
+    keys = config_keys(learn_from.frame, learn_from.config_columns)
+    groups = [g for _, g in learn_from.frame.groupby(keys.to_numpy())]
+    model = DatasetErrorModel.from_configurations(groups, seed=seed)
+    rows = []
+    new_keys = config_keys(new.frame, new.config_columns)
+    for key, group in new.frame.groupby(new_keys.to_numpy(), sort=True):
+        row = {"configuration": config_label(key), "rows": len(group)}
+        if len(group) < MIN_ROWS:
+            rows.append({**row, "note": f"fewer than {MIN_ROWS} rows: too few to judge"})
+            continue
+        features = dataset_features(group, seed)
+        rows.append(
+            {
+                **row,
+                "expected_error_pct": float(model.predict([group])[0]),
+                "internal_error_pct": float(np.exp(features["log_internal"])),
+                "note": "",
+            }
+        )
+    columns = ["configuration", "rows", "expected_error_pct", "internal_error_pct", "note"]
+    return pd.DataFrame(rows).reindex(columns=columns)

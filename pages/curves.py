@@ -4,7 +4,7 @@ import streamlit as st
 
 from ala import plots
 from ala.files import csv_bytes
-from ala.ui import state, views
+from ala.ui import panels, state, views
 from ala.ui.widgets import caption, config_multiselect
 
 page = state.open_page("Throughput curves")
@@ -55,6 +55,7 @@ with right:
             "r2": st.column_config.NumberColumn("R²", format="%.4f"),
         },
     )
+panels.benchmark_next(page.dataset_id, model.configs_[configs[0]])
 st.download_button(
     "Download the parameter table (CSV)",
     csv_bytes(model.database_table()),

@@ -58,8 +58,11 @@ def dataset_settings(dataset_id: int, data: Benchmarks) -> None:
             st.rerun()
 
 
-def benchmark_next(dataset_id: int, key: ConfigKey, ii: float, oo: float) -> None:
-    """The three points to benchmark next for this workload, or why there are none."""
+def benchmark_next(
+    dataset_id: int, key: ConfigKey, ii: float | None = None, oo: float | None = None
+) -> None:
+    """The three points to benchmark next for this workload (or, without one, for the
+    configuration's benchmarked lengths), or why there are none."""
     with st.expander("Benchmark this next"):
         try:
             table = state.suggestions(dataset_id, key, ii, oo)
@@ -68,7 +71,7 @@ def benchmark_next(dataset_id: int, key: ConfigKey, ii: float, oo: float) -> Non
             return
         st.dataframe(table, hide_index=True, width="stretch")
         st.caption(
-            "the measurements that bring this workload's predictions nearest to measured "
+            "the measurements that bring these predictions nearest to measured "
             "points; on the bundled data, 6 such points cut the held-out error to 8.7 % "
             "against 9.7 % for random ones (benchmarks/suggest.py)."
         )

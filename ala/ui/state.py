@@ -590,14 +590,17 @@ def _slo_plan(
 
 
 # ------------------------------------------------------------------------- benchmark this next
-def suggestions(dataset_id: int, key: ConfigKey, ii: float, oo: float) -> pd.DataFrame:
-    """The points to benchmark next for a what-if workload (cached per dataset and workload)."""
+def suggestions(
+    dataset_id: int, key: ConfigKey, ii: float | None = None, oo: float | None = None
+) -> pd.DataFrame:
+    """The points to benchmark next for a what-if workload, or (no ``ii``/``oo``) for every
+    benchmarked length of the configuration (cached per dataset and question)."""
     return _suggestions(dataset_id, fingerprint(dataset_id), key, ii, oo)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _suggestions(
-    dataset_id: int, fingerprint: str, key: ConfigKey, ii: float, oo: float
+    dataset_id: int, fingerprint: str, key: ConfigKey, ii: float | None, oo: float | None
 ) -> pd.DataFrame:
     from ala.service import suggest_next
 

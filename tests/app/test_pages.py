@@ -107,6 +107,13 @@ def test_predict_page_suggests_what_to_benchmark_next(app):
     assert len(expander.dataframe[0].value) == 3
 
 
+def test_curves_page_suggests_what_to_benchmark_next_for_the_configuration(app):
+    at = app.switch_page("pages/curves.py").run()
+    no_errors(at)
+    expander = next(e for e in at.expander if e.label == "Benchmark this next")
+    assert len(expander.dataframe[0].value) == 3
+
+
 def test_whatif_change_updates_the_prediction(app):
     at = app.switch_page("pages/predict.py").run()
     first = at.metric[0].value

@@ -49,7 +49,7 @@ from ala.files import write_text
 from ala.intervals import NOISE_FLOOR, IntervalCalibration, apply_interval, nearest_points
 from ala.latency import LatencyModel, metric_columns
 from ala.modelfile import canonical_booster, field, key_values, numbers, require, table
-from ala.peaks import decline, find_peaks, past_peak
+from ala.peaks import Declines, find_peaks, past_peak
 from ala.physics import memory_check
 from ala.prior import PRIOR_WEIGHT, PriorLearner
 from ala.results import CurvePrediction, FitReport
@@ -234,23 +234,25 @@ class ThroughputModel:
         self.points_ = pd.DataFrame(
             {"config": codes, **{c: frame[c].to_numpy(float) for c in POINT_COLUMNS}}
         )
-        self.peaks_ = find_peaks(self.points_)
-        full = frame
+        peaks = find_peaks(self.points_)
+        curve_rows, curve_codes = frame, codes
         if self.method == "default":  # saturation curves fit up to a peak; the decline is measured
-            keep = ~past_peak(self.points_, self.peaks_)
-            frame, codes = frame[keep], codes[keep]
+            keep = ~past_peak(self.points_, peaks)
+            curve_rows, curve_codes = frame[keep], codes[keep]
         self.learners_: list[PaperLearner | PriorLearner] = []
         if self.method == "paper":
-            self.database_ = build_database(frame, cols, solver="scipy", weighting="none")
+            self.database_ = build_database(curve_rows, cols, solver="scipy", weighting="none")
             by_config = self.database_.groupby(self.config_ids(self.database_), sort=True)
             self.learners_ = [
                 PaperLearner.fit(rows, self.seed, self.n_estimators) for _, rows in by_config
             ]
         else:
-            self.learners_ = [PriorLearner.fit(rows) for _, rows in frame.groupby(codes, sort=True)]
-            self.database_ = build_database(frame, cols, solver=self._fit_default_curves)
+            self.learners_ = [
+                PriorLearner.fit(rows) for _, rows in curve_rows.groupby(curve_codes, sort=True)
+            ]
+            self.database_ = build_database(curve_rows, cols, solver=self._fit_default_curves)
         self.database_.insert(0, "config", self.config_ids(self.database_))
-        frame = full
+        self._set_peaks(peaks)
         self.config_stats_ = config_stats(self.database_, self.points_)
         self.metric_origins_ = (
             dict(data.report.metrics) if isinstance(data, Benchmarks) else {"thpt": "measured"}
@@ -546,15 +548,15 @@ class ThroughputModel:
         out[rows] = part["bb"].to_numpy(float) * (part["ii"].to_numpy(float) + oo) / e2e_s
         return out
 
+    def _set_peaks(self, peaks: pd.DataFrame) -> None:
+        """The peaked curves (derived from ``points_``) and their declines, read once."""
+        self.peaks_ = peaks
+        self.declines_ = Declines.build(self.points_, peaks, self.database_)
+
     def _decline(self, params: pd.DataFrame, bb: Array) -> tuple[Array, Array, Array]:
         """Per query, the log factor (<= 0) of the measured decline past its length's peak,
-        that peak and the neighbouring lengths' peak (:func:`ala.peaks.decline`)."""
-        if self.peaks_.empty:
-            return np.zeros(len(bb)), np.full(len(bb), np.inf), np.full(len(bb), np.inf)
-        return decline(
-            self.points_,
-            self.peaks_,
-            self.database_[["config", "ii", "oo"]],
+        that peak and the neighbouring lengths' peak (:meth:`ala.peaks.Declines.apply`)."""
+        return self.declines_.apply(
             params["config"].to_numpy(np.int64),
             params["ii"].to_numpy(float),
             params["oo"].to_numpy(float),
@@ -849,7 +851,7 @@ class ThroughputModel:
                 f"expected finite values in [{low:g}, {high:g}]",
             )
         model.config_stats_ = config_stats(model.database_, model.points_)
-        model.peaks_ = find_peaks(model.points_)
+        model._set_peaks(find_peaks(model.points_))
         calibration = doc.get("calibration")
         model.calibration_ = None
         if calibration is not None:

@@ -441,8 +441,15 @@ class ThroughputModel:
                 params["b"].to_numpy(),
                 params["c"].to_numpy(),
             ) * np.exp(fall)
-        if getattr(self, "throughput_source_", "curve") == "latency":
-            out["thpt_pred"] = self._latency_throughput(queries, out["thpt_pred"].to_numpy(float))
+        latency = self._latency_columns(queries, interval)
+        if self.throughput_source_ == "latency":  # Little's law from the predicted latencies
+            oo = queries["oo"].to_numpy(float)
+            e2e_s = (
+                latency["ttft_ms_pred"].to_numpy(float)
+                + np.maximum(oo - 1, 0) * latency["tpot_ms_pred"].to_numpy(float)
+            ) / 1000
+            derived = bb * (queries["ii"].to_numpy(float) + oo) / e2e_s
+            out["thpt_pred"] = np.where(np.isfinite(derived), derived, out["thpt_pred"])
         out["source"] = params["source"].to_numpy()
         for p in PARAMS:
             out[p] = params[p].to_numpy()
@@ -482,7 +489,7 @@ class ThroughputModel:
         )
         out["note"] = notes
         if interval is None:
-            return self._with_latency(out, None)
+            return _with_columns(out, latency)
         if self.calibration_ is None:
             raise AlaError(
                 "this model has no interval calibration: fit it with calibration "
@@ -511,7 +518,7 @@ class ThroughputModel:
         distance = near.set_index("query")["distance"].reindex(range(len(out))).to_numpy()
         out["nearest_distance"] = distance
         out["proximity"] = 1 / (1 + distance)
-        return self._with_latency(out, interval)
+        return _with_columns(out, latency)
 
     def _resolve_throughput_source(self) -> str:
         if self.throughput_source not in THROUGHPUT_SOURCES:
@@ -525,28 +532,6 @@ class ThroughputModel:
             derived = self.metric_origins_.get("thpt", "measured").startswith("derived")
             return "latency" if possible and derived else "curve"
         return self.throughput_source if possible else "curve"
-
-    def _latency_throughput(self, queries: pd.DataFrame, thpt: Array) -> Array:
-        """Throughput derived from predicted TTFT and TPOT where both are modelled."""
-        assert self.latency_ is not None
-        keys = config_keys(queries, self.config_columns_).to_numpy(dtype=object)
-        have = set(self.latency_.learners_["ttft_ms"]) & set(self.latency_.learners_["tpot_ms"])
-        rows = np.array([k in have for k in keys], bool)
-        if not rows.any():
-            return thpt
-        part = queries[rows]
-        lat = LatencyModel(self.config_columns_, ("ttft_ms", "tpot_ms"))
-        lat.learners_ = {m: self.latency_.learners_[m] for m in ("ttft_ms", "tpot_ms")}
-        lat.scores_ = {}
-        p = lat.predict(part)
-        oo = part["oo"].to_numpy(float)
-        e2e_s = (
-            p["ttft_ms_pred"].to_numpy(float)
-            + np.maximum(oo - 1, 0) * p["tpot_ms_pred"].to_numpy(float)
-        ) / 1000
-        out = thpt.copy()
-        out[rows] = part["bb"].to_numpy(float) * (part["ii"].to_numpy(float) + oo) / e2e_s
-        return out
 
     def _set_peaks(self, peaks: pd.DataFrame) -> None:
         """The peaked curves (derived from ``points_``) and their declines, read once."""
@@ -563,23 +548,21 @@ class ThroughputModel:
             bb,
         )
 
-    def _with_latency(self, out: pd.DataFrame, interval: float | None) -> pd.DataFrame:
-        """Add ``<metric>_pred`` (and ``_lo/_hi``) for every latency metric modelled; NaN for a
-        configuration that never measured it."""
-        latency = getattr(self, "latency_", None)
-        if latency is None:
-            return out
-        queries = out[[*self.config_columns_, "ii", "oo", "bb"]]
+    def _latency_columns(self, queries: pd.DataFrame, interval: float | None) -> pd.DataFrame:
+        """``<metric>_pred`` (and ``_lo/_hi``) of every latency metric modelled, row-aligned
+        with ``queries`` (no columns without latency data); NaN for a configuration that
+        never measured the metric."""
+        if self.latency_ is None:
+            return pd.DataFrame(index=range(len(queries)))
+        suffixes = ("_pred", *(("_lo", "_hi") if interval is not None else ()))
+        columns = [f"{m}{s}" for m in self.latency_.metrics_ for s in suffixes]
+        out = pd.DataFrame(np.nan, index=range(len(queries)), columns=columns)
         keys = config_keys(queries, self.config_columns_).to_numpy(dtype=object)
-        measured = {k for by in latency.learners_.values() for k in by}
-        known = np.array([k in measured for k in keys], bool)
-        predicted = latency.predict(queries[known], interval) if known.any() else None
-        for metric in latency.metrics_:
-            for suffix in ("_pred", *(("_lo", "_hi") if interval is not None else ())):
-                column = np.full(len(out), np.nan)
-                if predicted is not None:
-                    column[known] = predicted[f"{metric}{suffix}"].to_numpy(float)
-                out[f"{metric}{suffix}"] = column
+        measured = {k for by in self.latency_.learners_.values() for k in by}
+        known = np.flatnonzero([k in measured for k in keys])
+        if known.size:
+            predicted = self.latency_.predict(queries.iloc[known], interval)
+            out.iloc[known] = predicted[columns].to_numpy(float)
         return out
 
     def _identifiability(
@@ -900,6 +883,13 @@ class ThroughputModel:
         except RecursionError:
             raise ModelFileError(f"{path}: not an ala model file (nested too deeply)") from None
         return cls.from_dict(doc, source=str(path))
+
+
+def _with_columns(out: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
+    """``out`` with the row-aligned columns of ``extra`` added."""
+    for column in extra.columns:
+        out[column] = extra[column].to_numpy()
+    return out
 
 
 def _add_note(

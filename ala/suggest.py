@@ -123,9 +123,8 @@ def suggest_points(
     candidates = candidates[seen["_m"].isna().to_numpy()].reset_index(drop=True)
     if candidates.empty:
         raise AlaError(f"{config_label(key)}: every candidate point is measured already")
-    queries = model.batch_queries(key, 1.0, 1.0, targets["bb"].to_numpy())
-    queries["ii"], queries["oo"] = targets["ii"].to_numpy(), targets["oo"].to_numpy()
-    base = model.predict(queries)
+    queries = pd.DataFrame(dict(zip(model.config_columns_, key, strict=True)), index=targets.index)
+    base = model.predict(pd.concat([queries, targets], axis=1))
     scale = base["scale"].to_numpy(float) / 100
     stats = model.config_stats_.loc[cid]
     inner = (float(stats["length_min"]), float(stats["length_max"]))
@@ -145,31 +144,29 @@ def suggest_points(
     current = np.where(unidentified, UNKNOWN_WIDTH * 100, widths(measured))
     log_targets = np.log2(np.column_stack([ii, oo, bb]))
 
-    def nearest(points: pd.DataFrame) -> npt.NDArray[np.float64]:
-        """Log2 distance from each target to its nearest measured point."""
+    def distances(points: pd.DataFrame) -> npt.NDArray[np.float64]:
+        """Log2 distance from each target (rows) to each point (columns)."""
         p = np.log2(points[["ii", "oo", "bb"]].to_numpy(float))
-        return np.asarray(np.sqrt(((log_targets[:, None] - p[None]) ** 2).sum(-1)).min(1), float)
+        return np.asarray(np.sqrt(((log_targets[:, None] - p[None]) ** 2).sum(-1)), float)
 
-    distance = nearest(measured)
+    distance = distances(measured).min(1)  # to the nearest measured point
+    to_candidate = distances(candidates)
+    available = np.ones(len(candidates), bool)
     picks = []
     for rank in range(1, min(k, len(candidates)) + 1):
-        best, best_score = -1, (0.0, 0.0)
-        best_after, best_closer = current, distance
-        for j, row in enumerate(candidates.itertuples(index=False)):
-            trial = pd.concat([measured, pd.DataFrame([row], columns=["ii", "oo", "bb"])])
-            closer = np.minimum(distance, nearest(trial))
-            same = (ii == row.ii) & (oo == row.oo)
-            after = current.copy()
-            # measuring never widens an interval: the model may weigh the new point little
-            after[same] = np.minimum(current[same], widths(trial)[same])
-            exact = same & (bb == row.bb)
-            after[exact] = np.minimum(after[exact], measured_width[exact])
-            score = (float((distance - closer).sum()), float((current - after).sum()))
-            if score[0] > best_score[0] + 1e-9:  # ties keep the first candidate
-                best, best_score, best_after, best_closer = j, score, after, closer
-        if best < 0:
+        closer = np.minimum(distance[:, None], to_candidate)
+        gain = np.where(available, (distance[:, None] - closer).sum(0), 0.0)
+        best = int(np.argmax(gain))  # ties keep the first candidate (the targets come first)
+        if gain[best] <= 1e-9:
             break
         chosen = candidates.iloc[best]
+        trial = pd.concat([measured, chosen.to_frame().T], ignore_index=True)
+        same = (ii == chosen["ii"]) & (oo == chosen["oo"])
+        after = current.copy()
+        # measuring never widens an interval: the model may weigh the new point little
+        after[same] = np.minimum(current[same], widths(trial)[same])
+        exact = same & (bb == chosen["bb"])
+        after[exact] = np.minimum(after[exact], measured_width[exact])
         first = not ((measured["ii"] == chosen["ii"]) & (measured["oo"] == chosen["oo"])).any()
         picks.append(
             {
@@ -177,9 +174,9 @@ def suggest_points(
                 "ii": chosen["ii"],
                 "oo": chosen["oo"],
                 "bb": chosen["bb"],
-                "distance_gain": best_score[0],
-                "width_gain": best_score[1],
-                "targets_helped": int((best_closer < distance - 1e-9).sum()),
+                "distance_gain": float(gain[best]),
+                "width_gain": float((current - after).sum()),
+                "targets_helped": int((closer[:, best] < distance - 1e-9).sum()),
                 "why": (
                     "first measurement of this length"
                     if first
@@ -187,9 +184,8 @@ def suggest_points(
                 ),
             }
         )
-        measured = pd.concat([measured, chosen.to_frame().T], ignore_index=True)
-        candidates = candidates.drop(index=candidates.index[best]).reset_index(drop=True)
-        current, distance = best_after, best_closer
+        measured, current, distance = trial, after, closer[:, best]
+        available[best] = False
     if not picks:
         raise AlaError(f"{config_label(key)}: no candidate point is nearer the targets")
     return pd.DataFrame(picks)

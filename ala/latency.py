@@ -201,6 +201,17 @@ class LatencyLearner:
             pred[outer] = np.exp(damp * np.log(pred[outer]) + (1 - damp) * np.log(anchor))
         return np.asarray(pred, float)
 
+    def measured_at(self, ii: float, oo: float) -> tuple[Array, Array]:
+        """The measured batch sizes and values of one length (empty if not measured): the
+        physical terms times the kept residual give back each measurement."""
+        k = np.flatnonzero(np.isclose(self.pairs[:, 0], ii) & np.isclose(self.pairs[:, 1], oo))
+        mine = np.isin(self.length, k)
+        bb = np.exp(self.log_bb[mine])
+        values = self.prior(np.full(bb.size, ii), np.full(bb.size, oo), bb) * np.exp(
+            self.log_r[mine]
+        )
+        return np.asarray(bb, float), np.asarray(values, float)
+
     def situation(self, ii: Array, oo: Array, bb: Array) -> npt.NDArray[np.object_]:
         """Per query, one of :data:`SITUATIONS`: at a measured length, ``within`` or
         ``beyond`` its measured batch sizes; at an unseen length, ``unseen_inner`` (between

@@ -397,43 +397,28 @@ def pareto_frame(model: ThroughputModel, plan: SloPlan) -> tuple[pd.DataFrame, p
     """
     curves = plan.curves[~plan.curves["past_peak"]].copy()
     curves["tokens_per_user_s"] = 1000 / curves["tpot_ms_pred"]
-    train = model.training_frame()
-    labels = {config_label(k): k for k in model.configs_}
     measured = []
-    if model.latency_ is not None and "tpot_ms" in model.latency_.learners_:
-        for label in plan.table["configuration"]:
-            key = labels[label]
-            learner = model.latency_.learners_["tpot_ms"].get(key)
-            if learner is None:
-                continue
-            mine = np.isclose(learner.pairs[learner.length, 0], plan.ii) & np.isclose(
-                learner.pairs[learner.length, 1], plan.oo
+    learners = {} if model.latency_ is None else model.latency_.learners_.get("tpot_ms", {})
+    for label, key in zip(plan.table["configuration"], plan.table["config"], strict=True):
+        if key not in learners:
+            continue
+        bb, tpot = learners[key].measured_at(plan.ii, plan.oo)
+        if bb.size == 0:  # this length was not measured for the configuration
+            continue
+        points = model.points_[model.points_["config"] == model.config_id(key)]
+        at = points[np.isclose(points["ii"], plan.ii) & np.isclose(points["oo"], plan.oo)]
+        mean = at.groupby("bb")["thpt"].mean()  # sorted by bb; the same rows as the TPOT
+        thpt = np.interp(bb, mean.index.to_numpy(float), mean.to_numpy(float))
+        measured.append(
+            pd.DataFrame(
+                {
+                    "configuration": label,
+                    "bb": bb,
+                    "tokens_per_user_s": 1000 / tpot,
+                    "thpt_per_gpu": thpt / _gpus(key, model.config_columns_)[0],
+                }
             )
-            if not mine.any():
-                continue
-            bb = np.exp(learner.log_bb[mine])
-            tpot = learner.predict(np.full(bb.size, plan.ii), np.full(bb.size, plan.oo), bb)
-            cid = model.config_id(key)
-            points = train[(model.points_["config"] == cid).to_numpy()]
-            at = points[
-                np.isclose(points["ii"], plan.ii) & np.isclose(points["oo"], plan.oo)
-            ].sort_values("bb")
-            gpus, _ = _gpus(key, model.config_columns_)
-            thpt = (
-                np.interp(bb, at["bb"].to_numpy(float), at["thpt"].to_numpy(float))
-                if len(at)
-                else np.full(bb.size, np.nan)
-            )
-            measured.append(
-                pd.DataFrame(
-                    {
-                        "configuration": label,
-                        "bb": bb,
-                        "tokens_per_user_s": 1000 / tpot,
-                        "thpt_per_gpu": thpt / gpus,
-                    }
-                )
-            )
+        )
     points = (
         pd.concat(measured, ignore_index=True)
         if measured

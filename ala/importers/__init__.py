@@ -184,6 +184,14 @@ def _read_one(path: Path) -> tuple[pd.DataFrame, str, list[str]]:
     return frame, tool, list(notes)
 
 
+def _scratch_file(scratch: Path, index: int, name: str) -> Path:
+    """A place in ``scratch`` for the ``index``-th file that keeps its own name (messages
+    name the file as the user knows it), one folder per file so that names never collide."""
+    folder = scratch / str(index)
+    folder.mkdir()
+    return folder / Path(name).name
+
+
 def _unzip(path: Path, scratch: Path) -> list[Path]:
     """The JSON and CSV members of a zip, extracted safely (no paths outside ``scratch``)."""
     try:
@@ -199,7 +207,7 @@ def _unzip(path: Path, scratch: Path) -> list[Path]:
         raise DataError(f"{path.name}: too many or too large files inside the zip")
     out = []
     for i, member in enumerate(members):
-        target = scratch / f"{i:05d}_{Path(member.filename).name}"
+        target = _scratch_file(scratch, i, member.filename)
         try:
             target.write_bytes(archive.read(member))
         except (zipfile.BadZipFile, RuntimeError, OSError) as exc:
@@ -283,11 +291,11 @@ def _convert(
     with tempfile.TemporaryDirectory() as scratch:
         paths = []
         for i, (original, content) in enumerate(files):
-            path = Path(scratch) / f"{i:04d}_{Path(original).name}"
+            path = _scratch_file(Path(scratch), i, original)
             path.write_bytes(content)
             paths.append(path)
         try:
             result = read_results(paths, settings)
         except DataError as exc:
-            return [], [re.sub(r"\b\d{4}_", "", str(exc))]
+            return [], [str(exc)]
     return [(name, result.frame.to_csv(index=False).encode())], []

@@ -520,7 +520,7 @@ def _read_latencies(
             bounds=(PLAUSIBLE_LATENCY_MS[0] / factor, PLAUSIBLE_LATENCY_MS[1] / factor),
             decimal_comma=decimal_comma,
         )
-        out[metric] = values.astype(float).where(values.notna()) * factor
+        out[metric] = values.astype(float) * factor
         origins[metric] = "measured" if factor == 1 else f"measured (seconds in {col!r})"
         if bad:
             rows = sorted({r for d in bad for r in d.rows})

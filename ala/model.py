@@ -529,7 +529,7 @@ class ThroughputModel:
         modelled = set() if self.latency_ is None else set(self.latency_.metrics_)
         possible = self.method == "default" and {"ttft_ms", "tpot_ms"} <= modelled
         if self.throughput_source == "auto":
-            derived = self.metric_origins_.get("thpt", "measured").startswith("derived")
+            derived = throughput_derived(self.metric_origins_)
             return "latency" if possible and derived else "curve"
         return self.throughput_source if possible else "curve"
 
@@ -883,6 +883,18 @@ class ThroughputModel:
         except RecursionError:
             raise ModelFileError(f"{path}: not an ala model file (nested too deeply)") from None
         return cls.from_dict(doc, source=str(path))
+
+
+def throughput_derived(origins: Mapping[str, str]) -> bool:
+    """Whether a dataset's throughput was derived from its latencies (its load report's
+    ``metrics``), which is when ``throughput_source="auto"`` predicts it from them."""
+    return origins.get("thpt", "measured").startswith("derived")
+
+
+def throughput_source_for(data: Benchmarks) -> str:
+    """The throughput source a model fitted on ``data`` chooses by itself (``"latency"`` or
+    ``"auto"``), for estimators that only see plain frames (evaluation folds)."""
+    return "latency" if throughput_derived(data.report.metrics) else "auto"
 
 
 def _with_columns(out: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:

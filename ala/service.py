@@ -120,13 +120,12 @@ def compare(
     """
     from ala.latency import latency_coverage
     from ala.methods import factories
+    from ala.model import throughput_source_for
 
     if level is not None and not 0 < level < 1:
         raise AlaError(f"the interval level must lie between 0 and 1, got {level}")
     cols = data.config_columns if isinstance(data, Benchmarks) else None
-    source = "auto"
-    if isinstance(data, Benchmarks) and data.report.metrics.get("thpt", "").startswith("derived"):
-        source = "latency"  # as a model fitted on this data would choose (ThroughputModel)
+    source = throughput_source_for(data) if isinstance(data, Benchmarks) else "auto"
     result = evaluate(
         data,
         factories(list(methods), cols, seed, target, source),

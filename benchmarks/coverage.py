@@ -29,6 +29,7 @@ from ala.datasets import sample_dataset_path
 from ala.evaluate import CALIBRATION_PROTOCOLS, covered_rows, evaluate, subgroup_coverage
 from ala.importers import load_any
 from ala.methods import factories
+from ala.model import throughput_source_for
 
 LEVEL = 0.9
 
@@ -44,7 +45,7 @@ def datasets() -> dict[str, Benchmarks]:
 def main() -> None:
     pd.set_option("display.width", 200)
     for name, data in datasets().items():
-        source = "latency" if data.report.metrics["thpt"].startswith("derived") else "curve"
+        source = throughput_source_for(data)
         methods = factories(["default"], data.config_columns, 0, "thpt", source)
         result = evaluate(data, methods, CALIBRATION_PROTOCOLS)
         print(f"\n{name}: {len(result.errors)} held-out predictions")

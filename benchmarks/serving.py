@@ -25,6 +25,8 @@ from ala.data import Benchmarks
 from ala.evaluate import PAPER_PROTOCOLS, evaluate, interval_coverage
 from ala.importers import load_any, read_results
 from ala.latency import latency_coverage
+from ala.methods import factories
+from ala.model import throughput_source_for
 
 METRICS = ("thpt", "ttft_ms", "tpot_ms")
 
@@ -38,9 +40,7 @@ def datasets() -> dict[str, Benchmarks]:
 
 def methods(metric: str, data: Benchmarks) -> dict[str, Callable[[], object]]:
     """The default method as ``ala fit`` builds it for this data, and per-config XGBoost."""
-    from ala.methods import factories
-
-    source = "latency" if data.report.metrics["thpt"].startswith("derived") else "curve"
+    source = throughput_source_for(data)
     return factories(["default", "xgboost"], data.config_columns, 0, metric, source)  # type: ignore[return-value]
 
 

@@ -31,7 +31,7 @@ or outside the measured ones (:meth:`LatencyModel.calibrate`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -125,6 +125,13 @@ def fit_quadratic_if_needed(x: Array, y: Array, metric: str, prompts: int) -> Ar
     coef = np.zeros(x.shape[1])
     coef[linear] = fit_terms(x[:, linear], y)
     return coef
+
+
+def conformal_abs_quantile(scores: Array, level: float) -> float:
+    """The split-conformal ``level`` quantile of absolute scores (rank ceil((n + 1) level))."""
+    ordered = np.sort(np.asarray(scores, float))
+    rank = min(int(np.ceil((ordered.size + 1) * level)), ordered.size) - 1
+    return float(ordered[rank])
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,8 +392,7 @@ class LatencyModel:
                 pooled = list(self.scores_.get(metric, {}).values())
                 scores = np.concatenate(pooled) if pooled else np.empty(0)
             if scores.size:
-                rank = min(int(np.ceil((scores.size + 1) * level)), scores.size) - 1
-                out[situation == name] = np.sort(scores)[rank]
+                out[situation == name] = conformal_abs_quantile(scores, level)
         return out
 
     def calibrate(self, frame: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
@@ -472,11 +478,6 @@ def metric_columns(frame: pd.DataFrame) -> tuple[str, ...]:
     )
 
 
-def origins_note(origins: Mapping[str, str]) -> str:
-    """One line saying which metrics were measured and which derived."""
-    return "; ".join(f"{m}: {how}" for m, how in origins.items())
-
-
 def latency_coverage(
     errors: pd.DataFrame, metric: str, level: float = 0.9, folds: int = 5, seed: int = 0
 ) -> pd.DataFrame:
@@ -505,9 +506,8 @@ def latency_coverage(
                 scores = np.sort(others["score"].to_numpy())
             if scores.size == 0:
                 continue
-            rank = min(int(np.ceil((scores.size + 1) * level)), scores.size) - 1
             mask = (rows["group"].to_numpy() == g) & (rows["situation"].to_numpy() == situation)
-            half[mask] = scores[rank]
+            half[mask] = conformal_abs_quantile(scores, level)
     rows["covered"] = rows["score"].to_numpy() <= half
     rows["rel_width"] = (np.exp(half) - np.exp(-half)) * 100
     grouped = rows.groupby("protocol", sort=False)

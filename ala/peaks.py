@@ -25,7 +25,6 @@ Array = npt.NDArray[np.float64]
 # The last measured point must fall this far (relative) below the peak for a group to peak.
 DECLINE_TOLERANCE = 0.03
 MIN_POINTS = 3
-PEAK_COLUMNS = ("config", "ii", "oo", "bb_peak", "thpt_peak", "drop_pct")
 
 
 def find_peaks(points: pd.DataFrame, tolerance: float = DECLINE_TOLERANCE) -> pd.DataFrame:

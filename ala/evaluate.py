@@ -391,11 +391,16 @@ def covered_rows(
 
 
 def interval_coverage(
-    result: EvaluationResult, level: float = 0.9, folds: int = 5, seed: int = 0
+    result: EvaluationResult,
+    level: float = 0.9,
+    folds: int = 5,
+    seed: int = 0,
+    covered: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Empirical coverage and median relative width per protocol and method, out of fold
-    (:func:`covered_rows`)."""
-    covered = covered_rows(result, level, folds, seed)
+    (:func:`covered_rows`, or its ``covered`` rows when already computed)."""
+    if covered is None:
+        covered = covered_rows(result, level, folds, seed)
     grouped = covered.groupby(["protocol", "method"], sort=False)
     return pd.DataFrame(
         {
@@ -414,13 +419,16 @@ def subgroup_coverage(
     min_rows: int = 100,
     by_group: bool = True,
     seed: int = 0,
+    covered: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Coverage, median APE and median width per framework and per accelerator subgroup
-    (and method), for subgroups with at least ``min_rows`` held-out rows, worst first.
+    (and method), for subgroups with at least ``min_rows`` held-out rows, worst first
+    (from :func:`covered_rows`, or its ``covered`` rows when already computed).
 
     ``ratio`` is the median width over the median absolute error (both % of the prediction).
     """
-    covered = covered_rows(result, level, seed=seed, by_group=by_group)
+    if covered is None:
+        covered = covered_rows(result, level, seed=seed, by_group=by_group)
     tables = []
     for column in (c for c in GROUP_COLUMNS if c in covered.columns):
         grouped = covered.groupby(["method", column], sort=False)

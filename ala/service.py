@@ -21,6 +21,7 @@ from ala.data import Benchmarks
 from ala.errors import AlaError
 from ala.evaluate import (
     PAPER_PROTOCOLS,
+    covered_rows,
     evaluate,
     format_summary,
     interval_coverage,
@@ -145,9 +146,10 @@ def compare(
         )
     subgroups = None
     if level is not None and target == "thpt" and {"default", "paper"} & set(methods):
-        coverage = interval_coverage(result, level).drop(columns="n")
+        rows = covered_rows(result, level)  # calibrated out of fold once, read twice
+        coverage = interval_coverage(result, level, covered=rows).drop(columns="n")
         table = table.merge(coverage, on=["protocol", "method"], how="left")
-        subgroups = subgroup_coverage(result, level)
+        subgroups = subgroup_coverage(result, level, covered=rows)
     return Comparison(table, result.errors, result.skipped, level, subgroups)
 
 

@@ -57,7 +57,7 @@ def main() -> None:
             protocols = ", ".join(
                 f"{p} {r.coverage * 100:.1f}% ({r.width:.0f}%)" for p, r in per_protocol.iterrows()
             )
-            groups = subgroup_coverage(result, LEVEL, by_group=by_group)
+            groups = subgroup_coverage(result, LEVEL, covered=rows)
             inside = ((groups["coverage"] >= 85) & (groups["coverage"] <= 95)).sum()
             print(
                 f"  {label:9s}: overall {rows['covered'].mean() * 100:.1f}%, median width "

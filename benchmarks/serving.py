@@ -5,8 +5,9 @@ peaked curves and import speed, on AIConfigurator's measured runs and InferenceX
 For each dataset, metric and protocol (leave one inner length out, extreme length, largest
 batch): the default method's median and p90 APE beside a per-configuration XGBoost on
 (ii, oo, bb) fitted in the same run, and their ratio (target <= 0.8); the default method's 90 %
-interval coverage (target 85-95 %) and median width. Then the import time of each dataset
-(target < 2 s), beside plain ``json.load`` / ``pandas.read_csv`` of the same files.
+interval coverage (target 85-95 %) and median width. Then throughput from the curves against
+throughput derived from the predicted latencies (the choice ``throughput_source="auto"``
+makes), and the import time of each dataset (target < 2 s), beside plain ``json.load`` / ``pandas.read_csv`` of the same files.
 
 Run: python benchmarks/serving.py     (about 10 minutes on 2 cores)
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -26,7 +28,7 @@ from ala.evaluate import PAPER_PROTOCOLS, evaluate, interval_coverage
 from ala.importers import load_any, read_results
 from ala.latency import latency_coverage
 from ala.methods import factories
-from ala.model import throughput_source_for
+from ala.model import ThroughputModel, throughput_source_for
 
 METRICS = ("thpt", "ttft_ms", "tpot_ms")
 
@@ -81,6 +83,28 @@ def accuracy() -> None:
                 )
 
 
+def throughput_sources() -> None:
+    """Throughput from the saturation curves against throughput derived from the predicted
+    TTFT and TPOT (Little's law), held out, on both datasets: what ``throughput_source="auto"``
+    chooses between."""
+    print("\nthroughput: from the curves against derived from predicted TTFT/TPOT (median, p90):")
+    for name, data in datasets().items():
+        methods = {
+            source: partial(
+                ThroughputModel, config_columns=data.config_columns, throughput_source=source
+            )
+            for source in ("curve", "latency")
+        }
+        table = evaluate(data, methods, PAPER_PROTOCOLS).summary().set_index(["protocol", "method"])
+        for protocol in PAPER_PROTOCOLS:
+            rows = [table.loc[(protocol, m)] for m in methods]
+            cells = [
+                f"{m} {r['median_ape']:.1f} ({r['p90_ape']:.0f})"
+                for m, r in zip(methods, rows, strict=True)
+            ]
+            print(f"  {name:22s} {protocol:12s} " + "   ".join(cells))
+
+
 def import_speed() -> None:
     print("\nimport speed (median of 3):")
     files = sorted(INFERENCEX.glob("*.json"))
@@ -110,4 +134,5 @@ def import_speed() -> None:
 
 if __name__ == "__main__":
     accuracy()
+    throughput_sources()
     import_speed()

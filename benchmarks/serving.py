@@ -7,7 +7,8 @@ batch): the default method's median and p90 APE beside a per-configuration XGBoo
 (ii, oo, bb) fitted in the same run, and their ratio (target <= 0.8); the default method's 90 %
 interval coverage (target 85-95 %) and median width. Then throughput from the curves against
 throughput derived from the predicted latencies (the choice ``throughput_source="auto"``
-makes), and the import time of each dataset (target < 2 s), beside plain ``json.load`` / ``pandas.read_csv`` of the same files.
+makes), and the import time of each dataset (target < 2 s), beside plain ``json.load`` /
+``pandas.read_csv`` of the same files.
 
 Run: python benchmarks/serving.py     (about 10 minutes on 2 cores)
 """

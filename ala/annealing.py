@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from ala.configs import ConfigKey, config_keys, config_label
 from ala.errors import AlaError, DataError
 from ala.files import write_text
 from ala.model import ThroughputModel
+from ala.parallel import map_tasks
 
 ErrorFn = Callable[[pd.DataFrame, pd.DataFrame], float]
 RUN_FORMAT = "ala.anneal-run"
@@ -295,38 +294,6 @@ def chain_specs(
     return specs
 
 
-def _one_thread() -> None:
-    """In a chain worker: one OpenMP thread, since the workers already share the cores.
-
-    The variable alone is too late where the fork server already loaded OpenMP, so the
-    running pool is limited too (threadpoolctl, installed with scikit-learn).
-    """
-    os.environ["OMP_NUM_THREADS"] = "1"
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
-    global _THREAD_LIMIT
-    _THREAD_LIMIT = threadpool_limits(limits=1)
-
-
-_THREAD_LIMIT: object = None  # kept alive for the worker's lifetime
-
-
-def _worker_context() -> multiprocessing.context.BaseContext:
-    """Processes for chains: forked from a clean server process (POSIX), else spawned.
-
-    A child forked from a process that already ran XGBoost's OpenMP threads can deadlock, so
-    workers never fork from the caller. The fork server imports the heavy libraries once
-    (before any thread starts), which keeps each new worker cheap.
-    """
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["ala.annealing", "ala.model", "xgboost"])
-        return context
-    return multiprocessing.get_context("spawn")
-
-
 def run_chains(
     specs: Sequence[ChainSpec], *, processes: int | None = None, scheduler: str | None = None
 ) -> list[AnnealRun]:
@@ -335,30 +302,13 @@ def run_chains(
     Results come back in the order of ``specs`` and are identical either way for the same
     seeds (each chain is seeded and independent).
     """
-    if scheduler:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise AlaError("--scheduler needs Dask: pip install 'ala[dask]'") from None
-        try:
-            # distributed's Client API is unannotated: these three calls are untyped.
-            client = Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]
-        except (OSError, TimeoutError) as exc:
-            raise AlaError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-        try:
-            futures = client.map(_run_chain, list(specs), pure=False)
-            docs = client.gather(futures)  # type: ignore[no-untyped-call]
-        finally:
-            client.close()  # type: ignore[no-untyped-call]
-    elif len(specs) == 1 or processes == 1:
-        docs = [_run_chain(s) for s in specs]
-    else:
-        workers = min(len(specs), processes or os.cpu_count() or 1)
-        context = _worker_context()
-        with ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_one_thread
-        ) as pool:
-            docs = list(pool.map(_run_chain, specs))
+    docs = map_tasks(
+        _run_chain,
+        specs,
+        processes=processes,
+        scheduler=scheduler,
+        preload=("ala.annealing", "ala.model", "xgboost"),
+    )
     return [AnnealRun.from_dict(d) for d in docs]
 
 

@@ -25,12 +25,13 @@ from ala.transfer_eval import TRANSFER_METHODS, TRANSFER_PROTOCOLS
 if TYPE_CHECKING:
     from ala.data import Benchmarks
     from ala.model import ThroughputModel
-    from ala.scheduling.run import Scenario
+    from ala.scheduling.metrics import Slo
+    from ala.scheduling.run import ModelTiming, Scenario
     from ala.scheduling.traces import Trace
-    from ala.service import FloatArray
     from ala.specs import Catalogue
 
 POLICY_NAMES = tuple(POLICIES)
+DEFAULT_POLICIES = ("hindsight", "hindsight_area", "a_max", "a_min", "a_min_area", "mc_sf", "fcfs")
 METHODS = ("default", "paper")
 
 
@@ -269,9 +270,10 @@ def _scenario(args: argparse.Namespace) -> Scenario:
     from ala.scheduling.run import Scenario
 
     return Scenario(
-        memory=args.memory,
+        memory=_memory(args),
         width=args.width,
         interval_kind=args.intervals,
+        level=args.level,
         round_s=args.round_ms / 1000,
         rate_scale=args.rate_scale,
         all_at_zero=args.all_at_zero,
@@ -279,11 +281,43 @@ def _scenario(args: argparse.Namespace) -> Scenario:
     )
 
 
-def _round_seconds(args: argparse.Namespace, trace: Trace) -> FloatArray | None:
+def _memory(args: argparse.Namespace) -> int:
+    """``--memory``, or ``M`` from ``--accelerator``, ``--gpus`` and ``--llm`` via the specs."""
+    if not args.accelerator and not args.llm:
+        return int(args.memory)
+    if not (args.accelerator and args.llm):
+        raise AlaError("--accelerator and --llm go together (with --gpus, default 1)")
+    from ala.scheduling.memory import kv_capacity
+    from ala.specs import Catalogue
+
+    capacity = kv_capacity(
+        Catalogue.load(args.specs or ()),
+        args.accelerator,
+        args.gpus,
+        args.llm,
+        args.precision,
+        args.memory_utilisation,
+    )
+    print(capacity.describe(), file=sys.stderr)
+    return capacity.tokens
+
+
+def _slo(args: argparse.Namespace) -> Slo | None:
+    from ala.scheduling.metrics import Slo
+
+    if args.slo_ttft_s is None and args.slo_e2e_s is None:
+        return None
+    for name, value in (("--slo-ttft-s", args.slo_ttft_s), ("--slo-e2e-s", args.slo_e2e_s)):
+        if value is not None and not value > 0:
+            raise AlaError(f"{name} must be a positive number of seconds, got {value}")
+    return Slo(args.slo_ttft_s, args.slo_e2e_s)
+
+
+def _timing(args: argparse.Namespace, trace: Trace) -> ModelTiming | None:
     if not args.model:
         return None
     from ala.model import ThroughputModel
-    from ala.service import round_seconds
+    from ala.service import model_timing
 
     model = ThroughputModel.load(args.model)
     if not args.config and model.config_columns_:
@@ -292,7 +326,7 @@ def _round_seconds(args: argparse.Namespace, trace: Trace) -> FloatArray | None:
             f'--config "{_example_config(model)}"'
         )
     key = _config_key(args.config or "", model.config_columns_) if args.config else ()
-    return round_seconds(model, key, trace, args.round_ms / 1000)
+    return model_timing(model, key, trace, args.interval)
 
 
 def _example_config(model: ThroughputModel) -> str:
@@ -313,41 +347,117 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
     trace = _load_trace(args)
     result = compare_policies(
-        trace, _scenario(args), args.policy or list(POLICY_NAMES), _round_seconds(args, trace)
+        trace,
+        _scenario(args),
+        args.policy or list(DEFAULT_POLICIES),
+        _timing(args, trace),
+        _slo(args),
     )
     if args.json:
-        print(json.dumps({"policies": result.summary.T.to_dict()}, indent=2, default=float))
+        doc = {"policies": result.summary.T.to_dict(), "notes": list(result.notes)}
+        print(json.dumps(doc, indent=2, default=_plain))
     else:
         print(result.format())
     return 0
 
 
+def _plain(value: object) -> object:
+    """JSON for numpy scalars and anything else pandas hands back."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _numbers(text: str, option: str) -> list[float]:
+    try:
+        return [float(w) for w in text.split(",") if w.strip()]
+    except ValueError:
+        raise AlaError(f"{option} expects numbers separated by commas, got {text!r}") from None
+
+
 def cmd_schedule_sweep(args: argparse.Namespace) -> int:
-    """``ala schedule-sweep``: latency ratio to hindsight over interval widths."""
+    """``ala schedule-sweep``: latency ratio to hindsight and to the bound over widths."""
     from ala.service import width_sweep
 
     trace = _load_trace(args)
-    try:
-        widths = [float(w) for w in args.widths.split(",")]
-    except ValueError:
-        raise AlaError(
-            f"--widths expects numbers separated by commas, got {args.widths!r}"
-        ) from None
+    widths = _numbers(args.widths, "--widths")
     result = width_sweep(
         trace,
         _scenario(args),
-        args.policy or list(POLICY_NAMES),
+        args.policy or list(DEFAULT_POLICIES),
         widths,
-        _round_seconds(args, trace),
+        _timing(args, trace),
     )
     if args.json:
         doc = {
             "sweep": result.table.to_dict(orient="records"),
             "bounds": result.bounds.to_dict(orient="records"),
         }
-        print(json.dumps(doc, indent=2))
+        print(json.dumps(doc, indent=2, default=_plain))
     else:
         print(result.format())
+    return 0
+
+
+def cmd_schedule_load(args: argparse.Namespace) -> int:
+    """``ala schedule-load``: latency and SLO attainment per policy as the load rises."""
+    import numpy as np
+
+    from ala.scheduling.engine import Timing
+    from ala.scheduling.run import ModelTiming
+    from ala.service import load_sweep
+
+    trace = _load_trace(args)
+    timing = _timing(args, trace)
+    if timing is None:  # the papers' unit: every round lasts --round-ms
+        fixed = Timing(np.full(2, args.round_ms / 1000))
+        timing = ModelTiming(fixed, None, None, f"fixed {args.round_ms:g} ms per round")
+    result = load_sweep(
+        trace,
+        _scenario(args),
+        args.policy or list(DEFAULT_POLICIES),
+        timing,
+        _numbers(args.loads, "--loads"),
+        args.arrivals,
+        _slo(args),
+        args.goal,
+        args.processes,
+        args.scheduler,
+    )
+    if args.json:
+        doc = {
+            "capacity_rps": result.capacity_rps,
+            "breaking_load": result.breaking_load(),
+            "sweep": result.table.to_dict(orient="records"),
+        }
+        print(json.dumps(doc, indent=2, default=_plain))
+    else:
+        print(result.format())
+    return 0
+
+
+def cmd_make_trace(args: argparse.Namespace) -> int:
+    """``ala make-trace``: a synthetic request trace as CSV."""
+    import pandas as pd
+
+    from ala.scheduling.workload import synthetic_trace
+
+    trace = synthetic_trace(
+        args.requests,
+        args.rate,
+        args.prompt_median,
+        args.prompt_sigma,
+        args.output_median,
+        args.output_sigma,
+        args.arrivals,
+        args.seed,
+    )
+    frame = pd.DataFrame(
+        {"arrival_s": trace.arrival_s, "prompt": trace.prompt, "output": trace.output}
+    )
+    write_csv(args.output, frame)
+    print(f"{len(trace)} requests written to {args.output}", file=sys.stderr)
     return 0
 
 
@@ -697,26 +807,49 @@ def build_parser() -> argparse.ArgumentParser:
     tr.set_defaults(func=cmd_trust)
 
     def schedule_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("trace", type=Path, help="CSV: arrival time, prompt tokens, output tokens")
+        p.add_argument(
+            "trace",
+            type=Path,
+            help="CSV or JSON lines: arrival time, prompt tokens, output tokens",
+        )
         p.add_argument(
             "--policy",
             action="append",
             choices=list(POLICY_NAMES),
-            help="repeatable (default: all)",
+            help=f"repeatable (default: {', '.join(DEFAULT_POLICIES)})",
         )
-        p.add_argument("--memory", type=int, default=16492, help="KV-cache tokens (16492)")
+        p.add_argument("--memory", type=int, default=16492, help="KV-cache tokens M (16492)")
+        memory = p.add_argument_group("M from the spec catalogue instead of --memory")
+        memory.add_argument("--accelerator", help="e.g. H100, A100-80GB, MI300X")
+        memory.add_argument("--gpus", type=int, default=1, help="GPUs serving the model (1)")
+        memory.add_argument("--llm", help="the served model, e.g. Llama-3.1-70B")
+        memory.add_argument("--precision", help="weight precision (the model's default)")
+        memory.add_argument(
+            "--memory-utilisation",
+            type=float,
+            default=0.9,
+            help="share of GPU memory the server may use (vLLM's default 0.9)",
+        )
+        memory.add_argument("--specs", action="append", type=Path, help="extra spec file")
         p.add_argument(
             "--intervals",
-            choices=["symmetric", "random", "trace"],
+            choices=["symmetric", "random", "trace", "predicted"],
             default="symmetric",
-            help="how output intervals are made",
+            help="how output intervals are made; 'predicted': a length predictor fitted on "
+            "the first half of the trace, replaying the second half",
+        )
+        p.add_argument(
+            "--level",
+            type=float,
+            default=0.9,
+            help="coverage of the predicted intervals (0.9)",
         )
         p.add_argument("--seed", type=int, default=0)
         p.add_argument(
             "--round-ms",
             type=float,
             default=20.0,
-            help="duration of a round, to turn arrival times into rounds (20)",
+            help="without --model: duration of a round, to turn arrival times into rounds (20)",
         )
         p.add_argument(
             "--rate-scale",
@@ -730,10 +863,19 @@ def build_parser() -> argparse.ArgumentParser:
             help="every request arrives at time 0 (the paper's setting)",
         )
         p.add_argument("--limit", type=int, help="use only the first N requests")
-        p.add_argument("--model", type=Path, help="ALA model JSON, to report seconds")
-        p.add_argument(
+        timing = p.add_argument_group("one clock in seconds from an ALA model")
+        timing.add_argument("--model", type=Path, help="ALA model JSON")
+        timing.add_argument(
             "--config", metavar="COL=VALUE,...", help="configuration of --model as col=value pairs"
         )
+        timing.add_argument(
+            "--interval",
+            type=float,
+            default=0.9,
+            help="model interval for the latency range (0.9)",
+        )
+        timing.add_argument("--slo-ttft-s", type=float, help="SLO: time to first token (s)")
+        timing.add_argument("--slo-e2e-s", type=float, help="SLO: end-to-end latency (s)")
         p.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
     sch = sub.add_parser("schedule", help="simulate scheduling policies on a request trace")
@@ -741,10 +883,43 @@ def build_parser() -> argparse.ArgumentParser:
     sch.add_argument("--width", type=float, default=0.5, help="relative interval width x")
     sch.set_defaults(func=cmd_schedule)
 
-    sw = sub.add_parser("schedule-sweep", help="latency ratio to hindsight over interval widths")
+    sw = sub.add_parser(
+        "schedule-sweep", help="latency ratio to hindsight and to a lower bound over widths"
+    )
     schedule_args(sw)
     sw.add_argument("--widths", default="0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9")
     sw.set_defaults(func=cmd_schedule_sweep, width=0.5)
+
+    ld = sub.add_parser(
+        "schedule-load", help="latency and SLO attainment per policy as the load rises"
+    )
+    schedule_args(ld)
+    ld.add_argument("--width", type=float, default=0.5, help="relative interval width x")
+    ld.add_argument(
+        "--loads", default="0.5,0.7,0.8,0.9,0.95", help="shares of the measured capacity"
+    )
+    ld.add_argument(
+        "--arrivals",
+        choices=["trace", "poisson", "bursty"],
+        default="poisson",
+        help="arrival process at each load (poisson)",
+    )
+    ld.add_argument("--goal", type=float, default=0.9, help="SLO attainment goal (0.9)")
+    ld.add_argument("--processes", type=int, help="worker processes (default: all cores)")
+    ld.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
+    ld.set_defaults(func=cmd_schedule_load)
+
+    mk = sub.add_parser("make-trace", help="write a synthetic request trace as CSV")
+    mk.add_argument("-o", "--output", type=Path, required=True)
+    mk.add_argument("--requests", type=int, default=10_000)
+    mk.add_argument("--rate", type=float, default=5.0, help="mean requests per second (5)")
+    mk.add_argument("--prompt-median", type=float, default=1000.0)
+    mk.add_argument("--prompt-sigma", type=float, default=1.0, help="log-normal sigma (1)")
+    mk.add_argument("--output-median", type=float, default=150.0)
+    mk.add_argument("--output-sigma", type=float, default=1.0, help="log-normal sigma (1)")
+    mk.add_argument("--arrivals", choices=["poisson", "bursty"], default="poisson")
+    mk.add_argument("--seed", type=int, default=0)
+    mk.set_defaults(func=cmd_make_trace)
     return parser
 
 

@@ -381,21 +381,32 @@ def sweep_figure(table: pd.DataFrame, bounds: pd.DataFrame | None = None) -> go.
 
 
 def latency_bars(summary: pd.DataFrame) -> go.Figure:
-    """Total, mean and p99 latency per policy, relative to hindsight."""
+    """Total, mean and p99 latency per policy relative to hindsight, and total latency relative
+    to the best lower bound where the summary has it (``vs_bound``)."""
     fig = go.Figure()
     for i, col in enumerate(("total_latency", "mean_latency", "p99_latency")):
         base = float(summary.at["hindsight", col]) if "hindsight" in summary.index else 1.0
         fig.add_trace(
             go.Bar(
                 x=summary.index,
-                y=summary[col] / base,
-                name=col.replace("_", " "),
+                y=summary[col].astype(float) / base,
+                name=f"{col.replace('_', ' ')} / hindsight",
                 marker_color=color(i),
                 hovertemplate="%{x}: x%{y:.3f}<extra></extra>",
             )
         )
+    if "vs_bound" in summary:
+        fig.add_trace(
+            go.Bar(
+                x=summary.index,
+                y=summary["vs_bound"].astype(float),
+                name="total latency / lower bound",
+                marker_color=color(3),
+                hovertemplate="%{x}: x%{y:.3f} of the bound<extra></extra>",
+            )
+        )
     fig.update_layout(barmode="group")
-    return _layout(fig, "Latency per policy relative to hindsight", "Policy", "Ratio to hindsight")
+    return _layout(fig, "Latency per policy, relative", "Policy", "Ratio")
 
 
 def transfer_figure(

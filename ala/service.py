@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,11 +28,16 @@ from ala.evaluate import (
     subgroup_coverage,
 )
 from ala.files import write_text
-from ala.scheduling.run import Scenario, make_instance, paper_bounds, simulate, sweep
+from ala.scheduling.bounds import best_bound
+from ala.scheduling.engine import Instance
+from ala.scheduling.metrics import Slo
+from ala.scheduling.run import ModelTiming, Scenario, make_instance, paper_bounds, simulate
 from ala.scheduling.traces import Trace, load_trace
+from ala.scheduling.workload import Process
 
 if TYPE_CHECKING:
     from ala.model import ThroughputModel
+    from ala.scheduling.sweeps import LoadSweep
     from ala.slo import SLO, SloPlan
     from ala.specs import Catalogue
     from ala.transfer import TransferModel
@@ -166,18 +171,15 @@ def read_trace(
     return trace
 
 
-def round_seconds(
-    model: ThroughputModel, config: ConfigKey, trace: Trace, idle_round_s: float
-) -> FloatArray:
-    """Seconds per round by batch size for ``trace``'s median lengths on one configuration."""
-    from ala.scheduling.run import round_seconds_from_model
+def model_timing(
+    model: ThroughputModel, config: ConfigKey, trace: Trace, interval: float | None = 0.9
+) -> ModelTiming:
+    """Round durations for ``trace``'s median lengths on one configuration (see
+    :func:`ala.scheduling.run.timing_from_model`), with the range at ``interval``."""
+    from ala.scheduling.run import timing_from_model
 
-    return round_seconds_from_model(
-        model,
-        config,
-        float(np.median(trace.prompt)),
-        float(np.median(trace.output)),
-        idle_round_s,
+    return timing_from_model(
+        model, config, float(np.median(trace.prompt)), float(np.median(trace.output)), interval
     )
 
 
@@ -185,9 +187,12 @@ def round_seconds(
 class PolicyComparison:
     """Scheduling policies on one trace and scenario.
 
-    ``summary``: one row per policy (index) with the simulation summary and, when hindsight
-    ran, ``vs_hindsight`` (total latency / hindsight's). ``memory``: per policy, the rounds
-    and KV-cache tokens in use at each change.
+    ``summary``: one row per policy (index) with the simulation's figures; ``vs_hindsight``
+    (total latency / hindsight's) when hindsight ran; ``vs_bound`` (total latency / the best
+    lower bound) for untimed runs; for timed runs the latencies in seconds, and with a model
+    interval ``p99_latency_s_fast`` / ``_slow`` (and SLO attainment) at its ends. ``memory``:
+    per policy, the rounds and KV-cache tokens in use at each change. ``notes`` say where the
+    intervals, the timing and the bound came from.
     """
 
     trace: str
@@ -195,43 +200,83 @@ class PolicyComparison:
     scenario: Scenario
     summary: pd.DataFrame
     memory: Mapping[str, tuple[FloatArray, FloatArray]] = field(repr=False)
+    notes: tuple[str, ...] = ()
 
     def format(self) -> str:
-        """A header line and the summary as an aligned text table."""
+        """A header line, the notes and the summary as an aligned text table."""
         s = self.scenario
-        head = (
-            f"{self.trace}: {self.requests} requests, memory {s.memory} tokens, interval "
-            f"width {s.width} ({s.interval_kind}){', all at time 0' if s.all_at_zero else ''}"
+        kind = (
+            f"predicted at {s.level:.0%}"
+            if s.interval_kind == "predicted"
+            else f"width {s.width} ({s.interval_kind})"
         )
-        body = self.summary.drop(columns=["seconds"], errors="ignore")
-        return head + "\n" + str(body.to_string(float_format="%.4g"))
+        head = (
+            f"{self.trace}: {self.requests} requests, memory {s.memory} tokens, intervals "
+            f"{kind}{', all at time 0' if s.all_at_zero else ''}"
+        )
+        lines = [head, *(f"  {n}" for n in self.notes)]
+        return "\n".join(lines) + "\n" + str(self.summary.T.to_string(float_format="%.4g"))
 
     def __repr__(self) -> str:
         return self.format()
 
     def _repr_html_(self) -> str:
-        return f"<p>{html.escape(self.format().splitlines()[0])}</p>" + str(self.summary.to_html())
+        head = "".join(f"<p>{html.escape(line)}</p>" for line in self.format().splitlines()[:1])
+        return head + str(self.summary.to_html())
 
 
 def compare_policies(
     trace: Trace,
     scenario: Scenario,
     policies: Sequence[str],
-    seconds: FloatArray | None = None,
+    timing: ModelTiming | None = None,
+    slo: Slo | None = None,
 ) -> PolicyComparison:
-    """Simulate each policy on ``trace`` under ``scenario`` (rounds to seconds if given)."""
+    """Simulate each policy on ``trace`` under ``scenario``; timed in seconds with ``timing``.
+
+    Raises
+    ------
+    AlaError
+        If the scenario's settings are out of range.
+    """
     _check_scenario(scenario)
     inst = make_instance(trace, scenario)
-    results = {p: simulate(inst, p, scenario.memory, seconds) for p in policies}
-    summary = pd.DataFrame({p: r.summary() for p, r in results.items()}).T
+    clock = timing.timing if timing is not None else None
+    results = {p: simulate(inst, p, scenario.memory, clock) for p in policies}
+    summary = pd.DataFrame({p: r.row(slo) for p, r in results.items()}).T
+    notes = [_interval_note(trace, scenario, inst)]
     if "hindsight" in results:
         base = float(summary.loc["hindsight", "total_latency"])
         summary["vs_hindsight"] = summary["total_latency"].astype(float) / (base or 1.0)
+    if timing is None and results:
+        bound = best_bound(inst, scenario.memory, next(iter(results.values())).finished)
+        summary["vs_bound"] = summary["total_latency"].astype(float) / (bound.value or 1.0)
+        notes.append(f"lower bound on total latency: {bound.value:.4g} rounds ({bound.method})")
+    if timing is not None:
+        notes.append(f"round durations from the {timing.source}")
+        for end, other in (("fast", timing.fast), ("slow", timing.slow)):
+            if other is None:
+                continue
+            for p in policies:
+                row = simulate(inst, p, scenario.memory, other).row(slo)
+                summary.loc[p, f"p99_latency_s_{end}"] = row["p99_latency_s"]
+                if slo is not None:
+                    summary.loc[p, f"slo_attainment_{end}"] = row["slo_attainment"]
     memory = {
         p: (np.asarray(r.memory_rounds, float), np.asarray(r.memory_values, float))
         for p, r in results.items()
     }
-    return PolicyComparison(trace.name, len(trace), scenario, summary, memory)
+    return PolicyComparison(trace.name, len(inst), scenario, summary, memory, tuple(notes))
+
+
+def _interval_note(trace: Trace, scenario: Scenario, inst: Instance) -> str:
+    covered = float(inst.covered().mean()) if len(inst) else 1.0
+    if scenario.interval_kind == "predicted":
+        from ala.scheduling.predictor import predicted_intervals
+
+        fitted = predicted_intervals(trace.prompt, trace.output, scenario.level, seed=scenario.seed)
+        return fitted.describe() + f"; fitted on the first {len(trace) - len(inst)} requests"
+    return f"{scenario.interval_kind} intervals: {covered:.1%} contain the true output length"
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,9 +287,13 @@ class WidthSweep:
     bounds: pd.DataFrame = field(repr=False)
 
     def format(self) -> str:
-        """Ratio to hindsight as a width x policy text table."""
+        """Ratio to hindsight (and to the lower bound) as width x policy text tables."""
         pivot = self.table.pivot(index="width", columns="policy", values="ratio")
-        return str(pivot.to_string(float_format="%.3f"))
+        text = "total latency / hindsight's:\n" + str(pivot.to_string(float_format="%.3f"))
+        if "vs_bound" in self.table:
+            bound = self.table.pivot(index="width", columns="policy", values="vs_bound")
+            text += "\ntotal latency / lower bound:\n" + str(bound.to_string(float_format="%.3f"))
+        return text
 
     def __repr__(self) -> str:
         return self.format()
@@ -255,15 +304,39 @@ def width_sweep(
     scenario: Scenario,
     policies: Sequence[str],
     widths: Sequence[float] = WIDTHS,
-    seconds: FloatArray | None = None,
+    timing: ModelTiming | None = None,
 ) -> WidthSweep:
-    """Each policy at each interval width (hindsight always included, as the yardstick)."""
+    """Each policy at each interval width, against hindsight and the best lower bound."""
+    from ala.scheduling.sweeps import width_sweep_table
+
     _check_scenario(scenario)
     if not widths or any(not 0 <= w < 1 for w in widths):
         raise AlaError("interval widths must lie in [0, 1)")
-    chosen = tuple(dict.fromkeys(("hindsight", *policies)))
-    table = sweep(trace, replace(scenario, width=float(widths[0])), widths, chosen, seconds)
+    clock = timing.timing if timing is not None else None
+    table = width_sweep_table(trace, scenario, widths, policies, clock, processes=1)
     return WidthSweep(table, paper_bounds(widths))
+
+
+def load_sweep(
+    trace: Trace,
+    scenario: Scenario,
+    policies: Sequence[str],
+    timing: ModelTiming,
+    loads: Sequence[float],
+    process: Process = "poisson",
+    slo: Slo | None = None,
+    goal: float = 0.9,
+    processes: int | None = None,
+    scheduler: str | None = None,
+) -> LoadSweep:
+    """Latency and SLO attainment per policy as the load rises to capacity (see
+    :func:`ala.scheduling.sweeps.load_sweep`)."""
+    from ala.scheduling.sweeps import load_sweep as sweep_loads
+
+    _check_scenario(scenario)
+    return sweep_loads(
+        trace, scenario, policies, timing.timing, loads, process, slo, goal, processes, scheduler
+    )
 
 
 def _check_scenario(scenario: Scenario) -> None:
@@ -271,6 +344,8 @@ def _check_scenario(scenario: Scenario) -> None:
         raise AlaError("memory, round duration and rate scale must be positive")
     if not 0 <= scenario.width < 1:
         raise AlaError(f"the interval width must lie in [0, 1), got {scenario.width}")
+    if not 0 < scenario.level < 1:
+        raise AlaError(f"the predictor's coverage level must lie in (0, 1), got {scenario.level}")
 
 
 # ------------------------------------------------------------------------- prediction

@@ -10,29 +10,26 @@ from ala.ui.widgets import caption, plain
 
 st.title("Scheduling under output-length uncertainty")
 st.caption(
-    "One worker with a KV cache of M tokens; output lengths are only known as an "
-    "interval [(1−x)·o, (1+x)·o]. Azure LLM inference trace 2023 (CC-BY-4.0)."
+    "One worker with a KV cache of M tokens; output lengths are known only as an interval: "
+    "[(1−x)·o, (1+x)·o] around the truth, or a length predictor's, fitted on the first half "
+    "of the trace. Azure LLM inference trace 2023 (CC-BY-4.0)."
 )
 c1, c2, c3 = st.columns(3)
-trace_name = c1.selectbox(
-    "Trace",
-    ["conv", "code", "upload"],
-    key="sch-trace",
-    format_func={
-        "conv": "Azure conversation",
-        "code": "Azure coding",
-        "upload": "Upload a CSV",
-    }.get,
-)
+TRACES = {"conv": "Azure conversation", "code": "Azure coding", "upload": "Upload a trace"}
+trace_name = c1.selectbox("Trace", list(TRACES), key="sch-trace", format_func=TRACES.get)
 memory = c2.number_input("KV-cache memory M (tokens)", 1000, 10_000_000, 16492, key="sch-mem")
-width = c3.slider("Interval width x", 0.0, 0.95, 0.5, 0.05, key="sch-width")
+kind = c3.selectbox("Intervals", ["symmetric", "random", "predicted"], key="sch-kind")
+label = "Predictor coverage level" if kind == "predicted" else "Interval width x"
+width = c3.slider(label, 0.05 if kind == "predicted" else 0.0, 0.95, 0.5, 0.05, key="sch-width")
 c4, c5, c6 = st.columns(3)
 limit = c4.number_input("Requests (first N)", 10, 30000, 2000, 500, key="sch-limit")
 all_at_zero = c5.toggle("All requests at time 0 (paper's setting)", True, key="sch-zero")
 policies = c6.multiselect("Policies", list(POLICIES), default=list(POLICIES), key="sch-pol")
 upload = (
     st.file_uploader(
-        "Trace CSV (arrival time, prompt tokens, output tokens)", type=["csv"], key="sch-upload"
+        "Trace: CSV or JSON lines (arrival time, prompt tokens, output tokens)",
+        type=["csv", "jsonl", "json"],
+        key="sch-upload",
     )
     if trace_name == "upload"
     else None
@@ -43,16 +40,24 @@ if trace_name == "upload" and content is None:
     st.stop()
 try:
     result = state.schedule(
-        trace_name, content, int(memory), float(width), int(limit), all_at_zero, tuple(policies)
+        trace_name,
+        content,
+        int(memory),
+        float(width),
+        int(limit),
+        all_at_zero,
+        tuple(policies),
+        kind,
     )
 except (AlaError, ValueError) as exc:
     st.error(plain(exc))
     st.stop()
+st.markdown("\n".join(f"- {note}" for note in result.notes))
 st.dataframe(result.summary, width="stretch")
 st.plotly_chart(plots.latency_bars(result.summary), width="stretch")
 caption(
-    "bars below 1 beat the hindsight scheduler (which knows every length but is a "
-    "heuristic, not the optimum); above 1 lose to it."
+    "hindsight knows every length but is a heuristic, not the optimum: the lower bound is what "
+    "no schedule can beat (memory-time at full capacity), so its bar is the honest gap."
 )
 shown = st.selectbox("Memory over time of", list(result.memory), key="sch-memplot")
 rounds, values = result.memory[shown]

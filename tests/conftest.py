@@ -95,3 +95,13 @@ def run_cli(*args: object, cwd: object = None) -> CliResult:
     finally:
         os.chdir(previous)
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    )
+    yield cluster
+    cluster.close()

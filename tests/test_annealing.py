@@ -124,16 +124,6 @@ def test_process_chains_equal_sequential_chains(synthetic):
     ]
 
 
-@pytest.fixture(scope="session")
-def dask_cluster():
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-    )
-    yield cluster
-    cluster.close()
-
-
 def test_dask_chains_equal_local_chains(synthetic, dask_cluster):
     """A real LocalCluster on loopback gives the same logs as local runs for the same seeds."""
     specs = chain_specs(

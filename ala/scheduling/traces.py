@@ -1,15 +1,19 @@
 """Request traces: loading, validation, conversion to rounds, and interval generators.
 
 A trace has one row per request: arrival time, prompt tokens and output tokens (the Azure LLM
-inference trace's ``TIMESTAMP, ContextTokens, GeneratedTokens``). Optional ``lower`` and
-``upper`` columns carry user-supplied output-length intervals.
+inference trace's ``TIMESTAMP, ContextTokens, GeneratedTokens``), as CSV or as JSON lines (one
+object per request, e.g. ``{"timestamp": 0.5, "input_length": 812, "output_length": 97}``).
+Column names are matched by the aliases below or an explicit mapping. Optional ``lower`` and
+``upper`` columns carry a predictor's output-length intervals; they may miss the true length.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Literal
 
 import numpy as np
@@ -17,12 +21,12 @@ import numpy.typing as npt
 import pandas as pd
 
 from ala.errors import DataError
-from ala.tables import DroppedRows, coerce_positive, read_table, resolve_columns
+from ala.tables import DroppedRows, RawTable, coerce_positive, read_table, resolve_columns
 
 IntArray = npt.NDArray[np.int64]
 
 TRACE_ALIASES: dict[str, tuple[str, ...]] = {
-    "arrival": ("arrival", "timestamp", "time", "arrival_time", "arrival_s", "t"),
+    "arrival": ("arrival", "timestamp", "time", "arrival_time", "arrival_s", "t", "created"),
     "prompt": (
         "prompt",
         "contexttokens",
@@ -31,6 +35,9 @@ TRACE_ALIASES: dict[str, tuple[str, ...]] = {
         "input_tokens",
         "ii",
         "prompt_size",
+        "input_length",
+        "prompt_len",
+        "num_prompt_tokens",
     ),
     "output": (
         "output",
@@ -39,6 +46,9 @@ TRACE_ALIASES: dict[str, tuple[str, ...]] = {
         "output_tokens",
         "oo",
         "token_size",
+        "output_length",
+        "output_len",
+        "num_output_tokens",
     ),
     "lower": ("lower", "output_lower", "lo", "l"),
     "upper": ("upper", "output_upper", "hi", "u"),
@@ -64,16 +74,26 @@ class Trace:
 
     def head(self, n: int) -> Trace:
         """The first ``n`` requests."""
-        cut = slice(0, n)
+        return self.take(np.arange(min(n, len(self))))
+
+    def take(self, ids: IntArray) -> Trace:
+        """Requests ``ids`` (in arrival order), with arrival times counted from the first."""
+        arrival = self.arrival_s[ids]
         return Trace(
-            self.arrival_s[cut],
-            self.prompt[cut],
-            self.output[cut],
-            None if self.lower is None else self.lower[cut],
-            None if self.upper is None else self.upper[cut],
+            arrival - arrival.min() if arrival.size else arrival,
+            self.prompt[ids],
+            self.output[ids],
+            None if self.lower is None else self.lower[ids],
+            None if self.upper is None else self.upper[ids],
             self.name,
             self.dropped,
         )
+
+    def interval_coverage(self) -> float | None:
+        """Share of requests whose own interval contains the output (None without one)."""
+        if self.lower is None or self.upper is None:
+            return None
+        return float(np.mean((self.lower <= self.output) & (self.output <= self.upper)))
 
 
 def load_trace(
@@ -90,7 +110,7 @@ def load_trace(
     DataError
         If a required column is missing or no usable row is left.
     """
-    table = read_table(source, name)
+    table = _read_json_lines(source, name) or read_table(source, name)
     raw, name = table.frame, table.name
     if raw.empty:
         raise DataError(f"{name}: the file has a header but no requests")
@@ -141,13 +161,14 @@ def load_trace(
     lower = ints("lower") if "lower" in values else None
     upper = ints("upper") if "upper" in values else None
     output = ints("output")
+    # An interval may miss the output (an imperfect predictor's); it may not be upside down.
     if lower is not None and upper is not None:
-        bad_interval = (lower > output) | (upper < output)
-        if bad_interval.any():
-            rows = raw.index[keep][order][bad_interval]
+        upside_down = lower > upper
+        if upside_down.any():
+            rows = raw.index[keep][order][upside_down]
             raise DataError(
-                f"{name}: intervals must contain the output length; rows "
-                f"{list(rows[:8])} have lower > output or upper < output"
+                f"{name}: rows {list(rows[:8])} have lower > upper; an interval needs "
+                "lower <= upper (it may miss the output length)"
             )
     return Trace(
         arrival[order] - arrival[order][0],
@@ -158,6 +179,38 @@ def load_trace(
         name,
         tuple(problems),
     )
+
+
+def _read_json_lines(
+    source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes, name: str | None
+) -> RawTable | None:
+    """A JSON-lines trace as text cells (row numbers = line numbers), or None if not JSON."""
+    if isinstance(source, bytes):
+        raw, label = source, name or "<bytes>"
+    elif isinstance(source, (str, os.PathLike)):
+        try:
+            raw, label = Path(source).read_bytes(), name or Path(source).name
+        except OSError as exc:
+            raise DataError(f"{source}: cannot read the file ({exc.strerror or exc})") from None
+    else:
+        return None
+    if not raw.lstrip()[:1] == b"{":
+        return None
+    records: list[dict[str, str]] = []
+    rows: list[int] = []
+    for number, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{label}: line {number} is not a JSON object ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise DataError(f"{label}: line {number} is not a JSON object")
+        records.append({str(k): "" if v is None else str(v) for k, v in record.items()})
+        rows.append(number)
+    frame = pd.DataFrame.from_records(records, index=rows).fillna("")
+    return RawTable(frame, label, "json lines", "utf-8")
 
 
 def arrival_rounds(

@@ -272,12 +272,23 @@ def schedule(
     limit: int,
     all_at_zero: bool,
     policies: tuple[str, ...],
+    intervals: str = "symmetric",
 ) -> PolicyComparison:
-    """Each policy simulated on the trace: summary per policy and memory traces."""
+    """Each policy simulated on the trace: summary per policy and memory traces.
+
+    ``intervals`` is a :class:`ala.scheduling.run.Scenario` interval kind; for ``predicted``
+    the width slider is read as the predictor's coverage level.
+    """
     from ala.scheduling.run import Scenario
     from ala.service import compare_policies
 
-    scenario = Scenario(memory=memory, width=width, all_at_zero=all_at_zero)
+    scenario = Scenario(
+        memory=memory,
+        width=width if intervals != "predicted" else 0.5,
+        interval_kind=intervals,  # type: ignore[arg-type]  # the page offers only valid kinds
+        level=width if intervals == "predicted" else 0.9,
+        all_at_zero=all_at_zero,
+    )
     return compare_policies(_trace(trace_name, content, limit), scenario, policies)
 
 

@@ -18,6 +18,7 @@ from ala.parallel import map_tasks
 from ala.scheduling.bounds import best_bound
 from ala.scheduling.engine import Timing
 from ala.scheduling.metrics import Slo
+from ala.scheduling.policies import make_policy
 from ala.scheduling.run import Scenario, make_instance, simulate
 from ala.scheduling.traces import Trace
 from ala.scheduling.workload import Process, retimed
@@ -28,7 +29,8 @@ class Cell:
     """One simulation: a policy on a trace under a scenario, optionally timed and re-timed.
 
     ``rate`` (requests/s) with ``process`` replays the trace's requests at that mean rate;
-    ``labels`` are copied into the result row (e.g. the load as a share of capacity).
+    ``policy_params`` are the policy's settings (e.g. ``(("aging", 0.5),)``); ``labels`` are
+    copied into the result row (e.g. the load as a share of capacity).
     """
 
     trace: Trace
@@ -40,6 +42,7 @@ class Cell:
     slo: Slo | None = None
     with_bound: bool = False
     labels: tuple[tuple[str, Any], ...] = ()
+    policy_params: tuple[tuple[str, Any], ...] = ()
 
 
 def run_cell(cell: Cell) -> dict[str, Any]:
@@ -48,7 +51,8 @@ def run_cell(cell: Cell) -> dict[str, Any]:
     if cell.rate is not None:
         trace = retimed(trace, cell.rate, cell.process, cell.scenario.seed)
     inst = make_instance(trace, cell.scenario)
-    result = simulate(inst, cell.policy, cell.scenario.memory, cell.timing)
+    policy = make_policy(cell.policy, **dict(cell.policy_params))
+    result = simulate(inst, policy, cell.scenario.memory, cell.timing)
     row: dict[str, Any] = {**dict(cell.labels), "policy": cell.policy, **result.row(cell.slo)}
     row["interval_coverage"] = float(inst.covered().mean()) if len(inst) else 1.0
     if cell.with_bound:

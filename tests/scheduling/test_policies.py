@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from ala.scheduling import (
     POLICIES,
     Instance,
+    Timing,
     hindsight_optimum,
     intervals,
     make_policy,
@@ -30,27 +31,47 @@ def random_instance(
     return Instance(arrival, prompt, output, lower, upper)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
     at_zero=st.booleans(),
     width=st.floats(0, 0.95),
     memory=st.integers(60, 200),
     policy=st.sampled_from(sorted(POLICIES)),
+    miss=st.sampled_from([0.0, 0.3]),
+    timed=st.booleans(),
 )
-def test_invariants_hold_for_every_policy(seed, at_zero, width, memory, policy):
-    """Each request completes once, latency >= output, memory <= M, same seed same run."""
+def test_invariants_hold_for_every_policy(seed, at_zero, width, memory, policy, miss, timed):
+    """Each request completes once or is refused / dropped on what was known, latency >= output,
+    memory <= M, a timed run's clock only moves forward, same seed same run; also when a share
+    ``miss`` of the intervals miss the true length."""
     inst = random_instance(seed, at_zero=at_zero, width=width)
-    result = simulate(inst, policy, memory)
-    fits = inst.prompt + inst.output <= memory
-    assert np.array_equal(result.finished, fits)
+    rng = np.random.default_rng(seed)
+    wrong = rng.uniform(size=len(inst)) < miss
+    inst.upper[wrong] = np.maximum(inst.output[wrong] // 2, 1)
+    inst.lower[wrong] = np.minimum(inst.lower[wrong], inst.upper[wrong])
+    inst.arrival_s = inst.arrival * 0.05
+    timing = Timing(np.concatenate([[np.nan], 0.01 + 0.001 * np.arange(1, 40)]), 1e-3)
+    result = simulate(inst, policy, memory, timing if timed else None)
+    refused = inst.prompt + inst.lower > memory
+    assert np.array_equal(result.rejected, np.flatnonzero(refused))
+    outgrows = inst.prompt + inst.output > memory
+    assert np.array_equal(result.dropped, np.flatnonzero(outgrows & ~refused))
+    assert np.array_equal(result.finished, ~refused & ~outgrows)
+    fits = result.finished
     assert np.all(result.latency >= inst.output[fits])
     assert np.all(result.completion[fits] == result.start[fits] + inst.output[fits])
     assert result.memory_values.max(initial=0) <= memory
     assert np.all(np.diff(result.event_rounds) >= 0), "time only moves forward"
-    if policy in ("hindsight", "a_max"):
+    if timed:
+        rounds, seconds = result.clock
+        assert np.all(np.diff(rounds) > 0)
+        assert np.all(np.diff(seconds) >= 0)
+        assert np.all(result.ttft_seconds() > 0)
+        assert np.all(result.ttft_seconds() <= result.latency_seconds() + 1e-9)
+    if policy.startswith("hindsight") or (policy == "a_max" and miss == 0):
         assert result.evictions.sum() == 0
-    again = simulate(inst, policy, memory)
+    again = simulate(inst, policy, memory, timing if timed else None)
     assert np.array_equal(result.completion, again.completion)
 
 

@@ -288,11 +288,11 @@ class WidthSweep:
 
     def format(self) -> str:
         """Ratio to hindsight (and to the lower bound) as width x policy text tables."""
-        pivot = self.table.pivot(index="width", columns="policy", values="ratio")
-        text = "total latency / hindsight's:\n" + str(pivot.to_string(float_format="%.3f"))
+        from ala.scheduling.sweeps import pivot_text
+
+        text = pivot_text(self.table, "width", "ratio", "total latency / hindsight's")
         if "vs_bound" in self.table:
-            bound = self.table.pivot(index="width", columns="policy", values="vs_bound")
-            text += "\ntotal latency / lower bound:\n" + str(bound.to_string(float_format="%.3f"))
+            text += "\n" + pivot_text(self.table, "width", "vs_bound", "total latency / bound")
         return text
 
     def __repr__(self) -> str:

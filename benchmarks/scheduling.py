@@ -8,7 +8,8 @@ Run: python benchmarks/scheduling.py [--quick]      (about 10 minutes; --quick a
    with synthetic symmetric intervals (width 0.5) and with a conformal length predictor's
    (90 %). On small random instances the bound and H-SF are also compared with the MILP optimum.
 2. The length predictor: coverage on the later half of each trace at levels 0.5-0.95.
-3. Policies as the predictor's level (and so its width) varies.
+3. Policies as the predictor's level (and so its width) varies, beside synthetic symmetric and
+   random intervals of growing width.
 4. Seconds and SLOs: a real configuration (Qwen3-32B, 2 x H100, vLLM, bf16, from
    AIConfigurator's measured runs), round durations from its latency model, M from the spec
    catalogue; p50/p99 latency, TTFT, SLO attainment with the model's interval, and the load at
@@ -54,6 +55,7 @@ from ala.scheduling.sweeps import (  # noqa: E402
     level_sweep,
     load_sweep,
     run_cells,
+    width_sweep_table,
 )
 from ala.service import compare_policies, model_timing  # noqa: E402
 from ala.specs import Catalogue  # noqa: E402
@@ -160,6 +162,16 @@ def levels(limit: int | None) -> None:
     )
     cov = table.groupby("level")["interval_coverage"].first()
     print("coverage of the intervals used:", ", ".join(f"{k:.2f}: {v:.3f}" for k, v in cov.items()))
+    for kind in ("symmetric", "random"):
+        widths = width_sweep_table(
+            trace,
+            Scenario(all_at_zero=True, interval_kind=kind),
+            (0.1, 0.3, 0.5, 0.7, 0.9),
+            ("hindsight", "a_max", "a_min", "a_min_area", "mc_sf"),
+        )
+        print(f"beside synthetic {kind} intervals (total latency / bound by width):")
+        pivot = widths.pivot(index="width", columns="policy", values="vs_bound")
+        print(pivot.to_string(float_format="%.3f"))
 
 
 def seconds_and_load(limit: int | None) -> None:
@@ -284,16 +296,19 @@ def scale(quick: bool) -> None:
         for n in sizes:
             trace = synthetic_trace(n, rate=1.0, prompt_median=1000, output_median=150, seed=0)
             inst = make_instance(trace, Scenario())
-            tracemalloc.start()
             start = time.perf_counter()
             simulate(inst, policy)
             took = time.perf_counter() - start
-            peak = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
-            print(
-                f"  {policy:9s} {n:>9,} requests: {took:7.2f} s, {n / took:9,.0f} requests/s, "
-                f"peak {peak / n:,.0f} bytes per request"
-            )
+            print(f"  {policy:9s} {n:>9,} requests: {took:7.2f} s, {n / took:9,.0f} requests/s")
+    # tracemalloc slows Python several times over, so memory is measured in separate runs
+    for n in (1_000, 10_000, 30_000):
+        trace = synthetic_trace(n, rate=1.0, prompt_median=1000, output_median=150, seed=0)
+        inst = make_instance(trace, Scenario())
+        tracemalloc.start()
+        simulate(inst, "a_min")
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        print(f"  a_min peak memory at {n:>6,} requests: {peak / n:,.0f} bytes per request")
     trace = load_trace(sample_trace_path("conv")).head(2000)
     inst = make_instance(trace, Scenario())
     start = time.perf_counter()

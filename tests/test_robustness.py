@@ -182,6 +182,16 @@ def test_a_reused_pid_does_not_keep_a_run_running_forever(tmp_path):
         ["schedule", "{trace}", "--round-ms", "nan"],
         ["schedule", "{trace}", "--memory", "0"],
         ["schedule", "{huge}"],
+        ["schedule", "{trace}", "--level", "1.5", "--intervals", "predicted"],
+        ["schedule", "{trace}", "--accelerator", "H100", "--llm", "no-such-model"],
+        ["schedule", "{trace}", "--accelerator", "H100", "--llm", "Llama-3.1-8B", "--gpus", "0"],
+        ["schedule", "{trace}", "--slo-e2e-s", "-1"],
+        ["schedule", "{jsonl}"],
+        ["schedule-load", "{trace}", "--loads", "0.5,x"],
+        ["schedule-load", "{trace}", "--loads", "-1"],
+        ["schedule-load", "{trace}", "--goal", "0"],
+        ["make-trace", "-o", "{tmp}/s.csv", "--requests", "0"],
+        ["make-trace", "-o", "{tmp}/s.csv", "--rate", "nan"],
         ["anneal", "{csv}", "--config", "acc=nope", "-o", "{tmp}/r.json"],
         ["predict", "{csv}", "{csv}"],
         ["report", "{csv}", "{csv}", "-o", "{tmp}/r.html"],
@@ -196,7 +206,9 @@ def test_hostile_arguments_exit_2_with_one_line(tmp_path, args):
     )
     huge = tmp_path / "huge.csv"
     huge.write_text("time,prompt,output\n0,1e308,3\n1,5,1e308\n")
-    values = {"csv": csv, "trace": trace, "tmp": tmp_path, "huge": huge}
+    jsonl = tmp_path / "t.jsonl"
+    jsonl.write_text('{"timestamp": 0, "input_length": 5, "output_length": 3}\n[1, 2]\n')
+    values = {"csv": csv, "trace": trace, "tmp": tmp_path, "huge": huge, "jsonl": jsonl}
     out = run_cli(*[a.format(**values) for a in args])
     assert out.returncode == 2, (out.stdout, out.stderr)
     lines = out.stderr.strip().splitlines()

@@ -106,14 +106,11 @@ class LoadSweep:
 
     def format(self) -> str:
         """p99 end-to-end seconds by load and policy, then where each policy breaks the SLO."""
-        pivot = self.table.pivot(index="load", columns="policy", values="p99_latency_s")
-        text = (
-            f"capacity {self.capacity_rps:.3g} requests/s ({self.process} arrivals); "
-            "p99 end-to-end latency (s) by load:\n" + str(pivot.to_string(float_format="%.3g"))
+        text = f"capacity {self.capacity_rps:.3g} requests/s ({self.process} arrivals); " + (
+            pivot_text(self.table, "load", "p99_latency_s", "p99 end-to-end latency (s) by load")
         )
         if self.slo is not None:
-            att = self.table.pivot(index="load", columns="policy", values="slo_attainment")
-            text += "\nSLO attainment:\n" + str(att.to_string(float_format="%.3f"))
+            text += "\n" + pivot_text(self.table, "load", "slo_attainment", "SLO attainment")
             breaks = ", ".join(
                 f"{p}: {'holds' if v is None else f'{v:.0%}'}"
                 for p, v in self.breaking_load().items()
@@ -190,6 +187,12 @@ def level_sweep(
         for p in policies
     ]
     return run_cells(cells, processes, scheduler)
+
+
+def pivot_text(table: pd.DataFrame, index: str, values: str, title: str) -> str:
+    """``title:`` and ``values`` as an ``index`` x policy text table."""
+    pivot = table.pivot(index=index, columns="policy", values=values)
+    return f"{title}:\n" + str(pivot.to_string(float_format="%.4g"))
 
 
 def width_sweep_table(

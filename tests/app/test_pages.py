@@ -148,6 +148,16 @@ def test_scheduling_page_compares_policies(app):
     no_errors(at)
     table = at.dataframe[0].value
     assert {"hindsight", "a_min", "a_max"} <= set(table.index)
+    assert (table["vs_bound"].astype(float) >= 1 - 1e-9).all(), "no policy beats the bound"
+
+
+def test_scheduling_page_replays_a_length_predictors_intervals(app):
+    at = app.switch_page("pages/scheduling.py").run()
+    at.selectbox(key="sch-kind").set_value("predicted").run()
+    at.slider(key="sch-width").set_value(0.8).run()
+    no_errors(at)
+    assert any("length predictor at 80%" in m.value for m in at.markdown)
+    assert len(at.dataframe[0].value) >= 5
 
 
 def test_annealing_run_starts_streams_and_survives_a_new_session(app):

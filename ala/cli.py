@@ -402,8 +402,6 @@ def cmd_schedule_sweep(args: argparse.Namespace) -> int:
 
 def cmd_schedule_load(args: argparse.Namespace) -> int:
     """``ala schedule-load``: latency and SLO attainment per policy as the load rises."""
-    import numpy as np
-
     from ala.scheduling.engine import Timing
     from ala.scheduling.run import ModelTiming
     from ala.service import load_sweep
@@ -411,7 +409,7 @@ def cmd_schedule_load(args: argparse.Namespace) -> int:
     trace = _load_trace(args)
     timing = _timing(args, trace)
     if timing is None:  # the papers' unit: every round lasts --round-ms
-        fixed = Timing(np.full(2, args.round_ms / 1000))
+        fixed = Timing.fixed(args.round_ms / 1000)
         timing = ModelTiming(fixed, None, None, f"fixed {args.round_ms:g} ms per round")
     result = load_sweep(
         trace,

@@ -232,7 +232,7 @@ def starvation(limit: int | None) -> None:
     """The longest wait under shortest-first with and without aging, against FCFS."""
     print("\n== 4b. Starvation at 80 % load (conv, Poisson, 25 ms rounds, M = 16,492) ==")
     trace = load_trace(sample_trace_path("conv")).head(limit or 6000)
-    timing = Timing(np.full(2, 0.025))
+    timing = Timing.fixed(0.025)
     capacity = capacity_rps(trace, Scenario(), timing)
     cells = [
         Cell(

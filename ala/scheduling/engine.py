@@ -86,11 +86,18 @@ class Timing:
     """How long a round takes: decode seconds by batch size, plus prefill per prompt token.
 
     ``decode_s[b]`` is one decode round with ``b`` running requests (index 0 is unused). Past
-    the last batch size given, a round grows in proportion to the batch: throughput flat.
+    the last batch size given, a round grows in proportion to the batch (throughput flat), or
+    keeps the last duration with ``flat=True`` (:meth:`fixed`: every round alike).
     """
 
     decode_s: FloatArray
     prefill_s_per_token: float = 0.0
+    flat: bool = False
+
+    @classmethod
+    def fixed(cls, round_s: float) -> Timing:
+        """Every round lasts ``round_s`` seconds whatever the batch (the papers' unit)."""
+        return cls(np.full(2, float(round_s)), flat=True)
 
     def __post_init__(self) -> None:
         d = np.asarray(self.decode_s, float)
@@ -104,11 +111,11 @@ class Timing:
         last = self.decode_s.size - 1
         if batch <= last:
             return float(self.decode_s[max(batch, 1)])
-        return float(self.decode_s[last]) * batch / last
+        return float(self.decode_s[last]) * (1.0 if self.flat else batch / last)
 
     def scaled(self, factor: float) -> Timing:
         """Every duration multiplied by ``factor`` (e.g. a model's interval end)."""
-        return Timing(self.decode_s * factor, self.prefill_s_per_token * factor)
+        return Timing(self.decode_s * factor, self.prefill_s_per_token * factor, self.flat)
 
 
 @dataclass(slots=True)

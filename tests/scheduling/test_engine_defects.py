@@ -143,6 +143,14 @@ def test_one_clock_in_seconds_arrivals_are_not_rounded_to_a_fixed_round():
     np.testing.assert_allclose(result.ttft_seconds(), [0.1, 0.1])
 
 
+def test_round_durations_beyond_the_given_batch_sizes():
+    """A model's timing grows with the batch past its last entry; a fixed one does not."""
+    model = Timing(np.array([np.nan, 0.01, 0.02]))
+    assert model.round_s(4) == pytest.approx(0.04)
+    assert Timing.fixed(0.02).round_s(500) == pytest.approx(0.02)
+    assert Timing.fixed(0.02).scaled(2).round_s(500) == pytest.approx(0.04)
+
+
 def test_an_idle_server_waits_for_the_next_arrival_in_seconds():
     inst = instance([0, 0], [2, 2], arrival_s=[0.0, 5.0])
     result = simulate(inst, "fcfs", 1000, timing=Timing(decode_s=np.full(3, 0.5)))

@@ -338,7 +338,8 @@ def _example_config(model: ThroughputModel) -> str:
 def _load_trace(args: argparse.Namespace) -> Trace:
     from ala.service import read_trace
 
-    return read_trace(args.trace, args.limit)
+    columns = _mapping(args.map, example="arrival=request_ts")
+    return read_trace(args.trace, args.limit, columns=columns)
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
@@ -861,6 +862,12 @@ def build_parser() -> argparse.ArgumentParser:
             help="every request arrives at time 0 (the paper's setting)",
         )
         p.add_argument("--limit", type=int, help="use only the first N requests")
+        p.add_argument(
+            "--map",
+            action="append",
+            metavar="CANONICAL=COLUMN",
+            help="name a trace column: arrival, prompt, output, lower or upper (repeatable)",
+        )
         timing = p.add_argument_group("one clock in seconds from an ALA model")
         timing.add_argument("--model", type=Path, help="ALA model JSON")
         timing.add_argument(

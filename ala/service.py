@@ -160,10 +160,17 @@ def compare(
 
 # ------------------------------------------------------------------------- scheduling
 def read_trace(
-    source: str | Path | bytes, limit: int | None = None, name: str | None = None
+    source: str | Path | bytes,
+    limit: int | None = None,
+    name: str | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> Trace:
-    """A request trace from a path or bytes, cut to its first ``limit`` requests."""
-    trace = load_trace(source, name=name) if name else load_trace(source)
+    """A request trace from a path or bytes, cut to its first ``limit`` requests.
+
+    ``columns`` maps canonical names (``arrival``, ``prompt``, ``output``, ``lower``,
+    ``upper``) to the file's, where the built-in aliases do not find them.
+    """
+    trace = load_trace(source, columns, name) if name else load_trace(source, columns)
     if limit is not None:
         if limit <= 0:
             raise AlaError(f"the request limit must be positive, got {limit}")

@@ -267,6 +267,23 @@ def test_cli_load_sweep_make_trace_and_memory_from_specs(tmp_path):
     assert sized.returncode == 0, sized.stderr
     assert "M = " in sized.stderr
     assert any("length predictor at 80%" in n for n in json.loads(sized.stdout)["notes"])
+    odd = tmp_path / "odd.csv"
+    odd.write_text("ts,n_in,n_out\n" + "\n".join(f"{i},{20 + i},{5 + i % 3}" for i in range(60)))
+    mapped = run_cli(
+        "schedule",
+        str(odd),
+        "--map",
+        "arrival=ts",
+        "--map",
+        "prompt=n_in",
+        "--map",
+        "output=n_out",
+        "--policy",
+        "fcfs",
+        "--json",
+    )
+    assert mapped.returncode == 0, mapped.stderr
+    assert json.loads(mapped.stdout)["policies"]["fcfs"]["requests"] == 60
     bad = run_cli("schedule", str(trace), "--accelerator", "H100")
     assert bad.returncode == 2
     assert "go together" in bad.stderr

@@ -7,7 +7,8 @@ Run: python benchmarks/scheduling.py [--quick]      (about 10 minutes; --quick a
    bundled Azure traces, all requests at time 0, M = 16,492 (the paper's) and 4,096 (tight),
    with synthetic symmetric intervals (width 0.5) and with a conformal length predictor's
    (90 %). On small random instances the bound and H-SF are also compared with the MILP optimum.
-2. The length predictor: coverage on the later half of each trace at levels 0.5-0.95.
+2. The length predictor: coverage on the later half of each trace at levels 0.5-0.95, with a
+   fixed split-conformal margin and with the rolling margin (the default).
 3. Policies as the predictor's level (and so its width) varies, beside synthetic symmetric and
    random intervals of growing width.
 4. Seconds and SLOs: a real configuration (Qwen3-32B, 2 x H100, vLLM, bf16, from
@@ -138,9 +139,12 @@ def predictor() -> None:
     for name in ("conv", "code"):
         trace = load_trace(sample_trace_path(name))
         for level in (0.5, 0.7, 0.8, 0.9, 0.95):
-            fitted = predicted_intervals(trace.prompt, trace.output, level)
-            gap = 100 * (fitted.coverage - level)
-            print(f"  {name}: {fitted.describe()}  ({gap:+.1f} points)")
+            for calibration in ("split", "rolling"):
+                fitted = predicted_intervals(
+                    trace.prompt, trace.output, level, calibration=calibration
+                )
+                gap = 100 * (fitted.coverage - level)
+                print(f"  {name}: {fitted.describe()}  ({gap:+.1f} points)")
 
 
 def levels(limit: int | None) -> None:

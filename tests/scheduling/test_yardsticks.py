@@ -121,6 +121,23 @@ def test_the_length_predictor_covers_what_it_states_on_fresh_requests():
         LengthPredictor.fit(prompt[:10], output[:10])
 
 
+def test_rolling_calibration_follows_drift_that_a_fixed_margin_misses():
+    """Outputs grow 2.5 times longer over the trace: split-conformal under-covers the later half,
+    the rolling margin (recent finished requests only) keeps the stated level."""
+    rng = np.random.default_rng(2)
+    n = 30_000
+    prompt = rng.integers(10, 4000, n)
+    drift = np.linspace(0, np.log(2.5), n)
+    output = np.maximum(np.round(np.exp(3 + drift + rng.normal(0, 0.5, n))), 1)
+    split = predicted_intervals(prompt, output, 0.9, calibration="split")
+    rolling = predicted_intervals(prompt, output, 0.9)
+    assert split.coverage < 0.85
+    assert abs(rolling.coverage - 0.9) <= 0.02
+    assert "rolling calibration" in rolling.describe()
+    with pytest.raises(AlaError, match="calibration"):
+        predicted_intervals(prompt, output, 0.9, calibration="online")
+
+
 def test_predicted_intervals_replay_the_later_half_with_a_point_prediction():
     trace = synthetic_trace(400, rate=2.0, seed=3)
     inst = make_instance(trace, Scenario(interval_kind="predicted", level=0.8))

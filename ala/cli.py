@@ -372,7 +372,7 @@ def _plain(value: object) -> object:
 
 def _numbers(text: str, option: str) -> list[float]:
     try:
-        return [float(w) for w in text.split(",") if w.strip()]
+        return [float(w) for w in _csv_list(text) or []]
     except ValueError:
         raise AlaError(f"{option} expects numbers separated by commas, got {text!r}") from None
 

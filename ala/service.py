@@ -31,7 +31,8 @@ from ala.files import write_text
 from ala.scheduling.bounds import best_bound
 from ala.scheduling.engine import Instance
 from ala.scheduling.metrics import Slo
-from ala.scheduling.run import ModelTiming, Scenario, make_instance, paper_bounds, simulate
+from ala.scheduling.predictor import PredictedIntervals
+from ala.scheduling.run import ModelTiming, Scenario, paper_bounds, prepare_instance, simulate
 from ala.scheduling.traces import Trace, load_trace
 from ala.scheduling.workload import Process
 
@@ -247,11 +248,11 @@ def compare_policies(
         If the scenario's settings are out of range.
     """
     _check_scenario(scenario)
-    inst = make_instance(trace, scenario)
+    inst, predicted = prepare_instance(trace, scenario)
     clock = timing.timing if timing is not None else None
     results = {p: simulate(inst, p, scenario.memory, clock) for p in policies}
     summary = pd.DataFrame({p: r.row(slo) for p, r in results.items()}).T
-    notes = [_interval_note(trace, scenario, inst)]
+    notes = [_interval_note(scenario, inst, predicted)]
     if "hindsight" in results:
         base = float(summary.loc["hindsight", "total_latency"])
         summary["vs_hindsight"] = summary["total_latency"].astype(float) / (base or 1.0)
@@ -276,13 +277,11 @@ def compare_policies(
     return PolicyComparison(trace.name, len(inst), scenario, summary, memory, tuple(notes))
 
 
-def _interval_note(trace: Trace, scenario: Scenario, inst: Instance) -> str:
+def _interval_note(scenario: Scenario, inst: Instance, predicted: PredictedIntervals | None) -> str:
+    if predicted is not None:
+        fitted_on = predicted.held_out[0] if predicted.held_out.size else 0
+        return predicted.describe() + f"; fitted on the first {fitted_on} requests"
     covered = float(inst.covered().mean()) if len(inst) else 1.0
-    if scenario.interval_kind == "predicted":
-        from ala.scheduling.predictor import predicted_intervals
-
-        fitted = predicted_intervals(trace.prompt, trace.output, scenario.level, seed=scenario.seed)
-        return fitted.describe() + f"; fitted on the first {len(trace) - len(inst)} requests"
     return f"{scenario.interval_kind} intervals: {covered:.1%} contain the true output length"
 
 

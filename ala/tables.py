@@ -68,7 +68,8 @@ class RawTable:
         return cls(cells, name or "<frame>", ",", "-")
 
 
-def _read_bytes(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes) -> tuple[bytes, str]:
+def read_source(source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes) -> tuple[bytes, str]:
+    """The bytes of a path, bytes or file-like, and a name for messages."""
     if isinstance(source, bytes):
         return source, "<bytes>"
     if isinstance(source, (str, os.PathLike)):
@@ -133,7 +134,7 @@ def read_table(
     DataError
         If the file is missing, empty, binary or cannot be parsed as a table.
     """
-    raw, detected = _read_bytes(source)
+    raw, detected = read_source(source)
     name = name or detected
     if not raw.strip():
         raise DataError(f"{name}: the file is empty; it needs a header row and data rows")

@@ -184,8 +184,13 @@ def seconds_and_load(limit: int | None) -> None:
     frame = aiconfigurator_frame()
     frame = frame[frame["model"] == "Qwen/Qwen3-32B"]  # the configuration's own model's runs
     model = ThroughputModel().fit(frame, calibrate=True)
-    wanted = {"acc": "h100_sxm", "acc_count": "2", "back": "vllm", "prec": "bf16"}
-    wanted["model"] = "Qwen/Qwen3-32B"
+    wanted = {
+        "acc": "h100_sxm",
+        "acc_count": "2",
+        "back": "vllm",
+        "prec": "bf16",
+        "model": "Qwen/Qwen3-32B",
+    }
     columns = model.config_columns_
     key = next(
         k

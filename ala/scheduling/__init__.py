@@ -10,7 +10,7 @@ cells (widths, coverage levels, loads) in processes or on Dask.
 
 from ala.datasets import sample_trace_path
 from ala.scheduling.bounds import Bound, best_bound, fluid_bound, lp_bound
-from ala.scheduling.engine import Instance, Simulation, Timing, peak_memory
+from ala.scheduling.engine import Instance, Simulation, Timing
 from ala.scheduling.memory import KvCapacity, kv_capacity
 from ala.scheduling.metrics import SimulationResult, Slo
 from ala.scheduling.optimum import hindsight_optimum
@@ -52,7 +52,6 @@ __all__ = [
     "lp_bound",
     "make_instance",
     "make_policy",
-    "peak_memory",
     "predicted_intervals",
     "retimed",
     "sample_trace_path",

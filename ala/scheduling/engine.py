@@ -173,22 +173,6 @@ class State:
         heapq.heappush(self.waiting, (key, int(self.inst.arrival[i]), i))
 
 
-def peak_memory(prompt: IntArray, start: IntArray, end: IntArray, t: int) -> int:
-    """Highest memory from round ``t`` on, if each request runs until its ``end`` round.
-
-    Memory only grows between completions, so the peak is at one of the ``end`` rounds: at
-    round ``e`` every request ending at or after ``e`` holds ``prompt + e - start + 1``.
-    """
-    if end.size == 0:
-        return 0
-    order = np.argsort(-end, kind="stable")
-    e = end[order]
-    base = np.cumsum(prompt[order] - start[order] + 1)
-    count = np.arange(1, e.size + 1)
-    live = e >= t
-    return int(np.max(np.where(live, base + count * e, 0)))
-
-
 class Clock:
     """Seconds at round boundaries: the one clock of a timed run (rounds only without one)."""
 

@@ -11,13 +11,15 @@ when every length is known, so the program has none. Solved with :func:`scipy.op
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import csr_matrix, lil_matrix
 
 from ala.scheduling.engine import Instance
+
+if TYPE_CHECKING:  # scipy loads when a program is built: not on every CLI start-up
+    from scipy.sparse import csr_matrix
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,8 @@ def time_indexed_program(
     ValueError
         If a request cannot fit alone.
     """
+    from scipy.sparse import lil_matrix
+
     ids = np.arange(len(inst)) if ids is None else ids
     s, o = inst.prompt[ids].astype(int), inst.output[ids].astype(int)
     a = inst.arrival[ids].astype(int)
@@ -68,6 +72,8 @@ def hindsight_optimum(inst: Instance, memory: int, time_limit: float = 30.0) -> 
     ValueError
         If arrivals are not all zero, a request cannot fit alone, or no optimum was proven.
     """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     if np.any(inst.arrival != 0):
         raise ValueError("the exact optimum is implemented for all requests at time 0")
     program = time_indexed_program(inst, memory)

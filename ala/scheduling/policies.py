@@ -151,10 +151,7 @@ class ShortestEstimateFirst(Policy):
         """Launch the highest priorities while the projected peak fits."""
         if not state.waiting or self._still_blocked(state, t):
             return
-        run = np.asarray(state.running, np.int64)
-        held = state.inst.prompt[run] - state.start[run] + 1
-        ends = state.start[run] + self.running_estimates(state, t, run) - 1
-        projection = Projection.of(held, ends)
+        projection = self._projection_of_batch(state, t)
         while state.waiting:
             _, _, j = state.waiting[0]
             prompt, est = int(state.inst.prompt[j]), int(state.est[j])
@@ -164,6 +161,15 @@ class ShortestEstimateFirst(Policy):
             state.launch(j, t)
             projection = projection.with_request(prompt - t + 1, t + est - 1)
         self._projection = (t, state.version, projection)
+
+    def _projection_of_batch(self, state: State, t: int) -> Projection:
+        """The running batch's projection at round ``t`` (reused if ``admit`` just built it)."""
+        cached = self._projection
+        if cached is not None and cached[:2] == (t, state.version):
+            return cached[2]
+        run = np.asarray(state.running, np.int64)
+        held = state.inst.prompt[run] - state.start[run] + 1
+        return Projection.of(held, state.start[run] + self.running_estimates(state, t, run) - 1)
 
     def _still_blocked(self, state: State, t: int) -> bool:
         """Whether the head is known not to fit yet: the batch and the head are unchanged since
@@ -193,15 +199,7 @@ class ShortestEstimateFirst(Policy):
             if found is not None:
                 return found if found < horizon else None
             lo = max(lo, blocked[2])
-        cached = self._projection
-        if cached is not None and cached[:2] == (t, state.version):
-            projection = cached[2]
-        else:
-            run = np.asarray(state.running, np.int64)
-            held = state.inst.prompt[run] - state.start[run] + 1
-            projection = Projection.of(
-                held, state.start[run] + self.running_estimates(state, t, run) - 1
-            )
+        projection = self._projection_of_batch(state, t)
         prompt, est = int(state.inst.prompt[j]), int(state.est[j])
         result = None
         # memory in the start round only grows with it: past the first round where it alone
@@ -241,10 +239,11 @@ class Projection:
     :meth:`peaks` (many start rounds at once) is vectorised.
     """
 
-    __slots__ = ("at_ends", "ends", "held_total", "suffix")
+    __slots__ = ("at_ends", "ends", "held_total", "pairs", "suffix")
 
     def __init__(self, pairs: list[tuple[int, int]]) -> None:
-        pairs.sort()
+        """``pairs`` of (end, held), sorted."""
+        self.pairs = pairs
         self.ends = [e for e, _ in pairs]
         n = len(pairs)
         suffix = [0] * (n + 1)
@@ -263,16 +262,13 @@ class Projection:
     @classmethod
     def of(cls, held: IntArray, ends: IntArray) -> Projection:
         """The projection of requests holding ``held + x`` in round ``x`` until ``ends``."""
-        return cls(list(zip(ends.tolist(), held.tolist(), strict=True)))
+        return cls(sorted(zip(ends.tolist(), held.tolist(), strict=True)))
 
     def with_request(self, held: int, end: int) -> Projection:
         """The projection with one more running request."""
-        pairs = list(zip(self.ends, self._held(), strict=True))
-        pairs.append((end, held))
+        pairs = list(self.pairs)
+        bisect.insort(pairs, (end, held))
         return Projection(pairs)
-
-    def _held(self) -> list[int]:
-        return [self.suffix[i] - self.suffix[i + 1] for i in range(len(self.ends))]
 
     def round_peak(self, t: int, prompt: int) -> int:
         """Memory in round ``t`` itself if the request starts then: a lower bound on its peak

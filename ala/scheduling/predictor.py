@@ -54,6 +54,7 @@ class LengthPredictor:
     high: FloatArray
     median: FloatArray
     margin: float
+    calibrated_from: int = 0  # index of the first request of the calibration slice
 
     @classmethod
     def fit(
@@ -93,12 +94,11 @@ class LengthPredictor:
             mine = fit_y[which == b]
             if mine.size >= MIN_BUCKET:
                 table[b] = np.quantile(mine, qs)
-        unfitted = cls(level, cuts, table[:, 0], table[:, 1], table[:, 2], 0.0)
-        cal_p, cal_y = p[p.size - n_cal :], y[p.size - n_cal :]
-        low, high, _ = unfitted._log_bounds(cal_p)
-        scores = np.sort(np.maximum(low - cal_y, cal_y - high))
+        first = p.size - n_cal
+        unfitted = cls(level, cuts, table[:, 0], table[:, 1], table[:, 2], 0.0, first)
+        scores = np.sort(unfitted._scores_of(p[first:], y[first:]))
         rank = min(math.ceil((n_cal + 1) * level), n_cal) - 1
-        return cls(level, cuts, table[:, 0], table[:, 1], table[:, 2], float(scores[rank]))
+        return cls(level, cuts, table[:, 0], table[:, 1], table[:, 2], float(scores[rank]), first)
 
     def _log_bounds(self, prompt: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         which = np.searchsorted(self.edges, np.log1p(prompt), "right")
@@ -108,9 +108,11 @@ class LengthPredictor:
         """Conformity scores (log tokens outside the bucket interval) of jittered lengths."""
         prompts = np.asarray(prompt, float)
         jitter = np.random.default_rng(seed).uniform(-0.5, 0.5, prompts.size)
-        y = np.log(np.asarray(output, float) + jitter)
-        low, high, _ = self._log_bounds(prompts)
-        return np.asarray(np.maximum(low - y, y - high), float)
+        return self._scores_of(prompts, np.log(np.asarray(output, float) + jitter))
+
+    def _scores_of(self, prompt: FloatArray, log_output: FloatArray) -> FloatArray:
+        low, high, _ = self._log_bounds(prompt)
+        return np.asarray(np.maximum(low - log_output, log_output - high), float)
 
     def predict(
         self, prompt: npt.ArrayLike, seed: int = 0, margin: FloatArray | float | None = None
@@ -209,7 +211,7 @@ def rolling_margins(
     Only the calibration slice (the last third before ``first``) and later requests count, so
     no score comes from the requests the bucket quantiles were fitted on.
     """
-    start = first - int(round(first / 3))  # LengthPredictor.fit's calibration slice
+    start = model.calibrated_from
     lag = min(lag, max((first - start) // 4, 1))  # a short trace keeps most of its slice
     scores = pd.Series(model.scores(prompt[start:], output[start:], seed))
     # the ceil((k + 1) level) / k quantile of k scores, for a full window

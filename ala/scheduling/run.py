@@ -14,7 +14,7 @@ from ala.errors import AlaError
 from ala.scheduling.engine import Instance, Simulation, Timing
 from ala.scheduling.metrics import SimulationResult
 from ala.scheduling.policies import Policy, make_policy
-from ala.scheduling.predictor import predicted_intervals
+from ala.scheduling.predictor import PredictedIntervals, predicted_intervals
 from ala.scheduling.traces import DEFAULT_MEMORY, Trace, arrival_rounds, intervals
 
 if TYPE_CHECKING:
@@ -49,7 +49,15 @@ class Scenario:
 
 def make_instance(trace: Trace, scenario: Scenario) -> Instance:
     """Requests with arrival rounds and seconds and their intervals (see :class:`Scenario`)."""
-    point = None
+    return prepare_instance(trace, scenario)[0]
+
+
+def prepare_instance(
+    trace: Trace, scenario: Scenario
+) -> tuple[Instance, PredictedIntervals | None]:
+    """:func:`make_instance`, and the fitted length predictor's intervals when the scenario
+    asks for predicted ones (to report their coverage without fitting again)."""
+    point, predicted = None, None
     if scenario.interval_kind == "predicted":
         predicted = predicted_intervals(
             trace.prompt, trace.output, scenario.level, seed=scenario.seed
@@ -68,7 +76,7 @@ def make_instance(trace: Trace, scenario: Scenario) -> Instance:
     seconds = (
         np.zeros(len(trace)) if scenario.all_at_zero else trace.arrival_s / scenario.rate_scale
     )
-    return Instance(
+    inst = Instance(
         arrival=arrival,
         prompt=trace.prompt.astype(np.int64),
         output=trace.output.astype(np.int64),
@@ -77,6 +85,7 @@ def make_instance(trace: Trace, scenario: Scenario) -> Instance:
         arrival_s=seconds,
         point=point,
     )
+    return inst, predicted
 
 
 def simulate(

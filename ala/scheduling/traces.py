@@ -13,7 +13,6 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Literal
 
 import numpy as np
@@ -21,7 +20,14 @@ import numpy.typing as npt
 import pandas as pd
 
 from ala.errors import DataError
-from ala.tables import DroppedRows, RawTable, coerce_positive, read_table, resolve_columns
+from ala.tables import (
+    DroppedRows,
+    RawTable,
+    coerce_positive,
+    read_source,
+    read_table,
+    resolve_columns,
+)
 
 IntArray = npt.NDArray[np.int64]
 
@@ -110,7 +116,8 @@ def load_trace(
     DataError
         If a required column is missing or no usable row is left.
     """
-    table = _read_json_lines(source, name) or read_table(source, name)
+    data, label = read_source(source)
+    table = _read_json_lines(data, name or label) or read_table(data, name or label)
     raw, name = table.frame, table.name
     if raw.empty:
         raise DataError(f"{name}: the file has a header but no requests")
@@ -181,19 +188,8 @@ def load_trace(
     )
 
 
-def _read_json_lines(
-    source: str | os.PathLike[str] | IO[bytes] | IO[str] | bytes, name: str | None
-) -> RawTable | None:
+def _read_json_lines(raw: bytes, label: str) -> RawTable | None:
     """A JSON-lines trace as text cells (row numbers = line numbers), or None if not JSON."""
-    if isinstance(source, bytes):
-        raw, label = source, name or "<bytes>"
-    elif isinstance(source, (str, os.PathLike)):
-        try:
-            raw, label = Path(source).read_bytes(), name or Path(source).name
-        except OSError as exc:
-            raise DataError(f"{source}: cannot read the file ({exc.strerror or exc})") from None
-    else:
-        return None
     if not raw.lstrip()[:1] == b"{":
         return None
     records: list[dict[str, str]] = []

@@ -31,8 +31,7 @@ def arrival_times(
     n: int, rate: float, process: Process, seed: int = 0, burstiness: float = 4.0
 ) -> FloatArray:
     """``n`` arrival seconds from 0 at mean ``rate`` requests/s (not for ``"trace"``)."""
-    if not np.isfinite(rate) or rate <= 0:
-        raise AlaError(f"the arrival rate must be a positive number of requests/s, got {rate}")
+    _check_rate(rate)
     rng = np.random.default_rng(seed)
     if process == "poisson":
         gaps = rng.exponential(1 / rate, n)
@@ -47,12 +46,16 @@ def arrival_times(
     return np.asarray(times - times[0], float)
 
 
+def _check_rate(rate: float) -> None:
+    if not np.isfinite(rate) or rate <= 0:
+        raise AlaError(f"the arrival rate must be a positive number of requests/s, got {rate}")
+
+
 def retimed(trace: Trace, rate: float, process: Process = "trace", seed: int = 0) -> Trace:
     """The same requests arriving at mean ``rate`` requests/s under ``process``."""
     n = len(trace)
     if process == "trace":
-        if not np.isfinite(rate) or rate <= 0:
-            raise AlaError(f"the arrival rate must be a positive number of requests/s, got {rate}")
+        _check_rate(rate)
         span = float(trace.arrival_s[-1] - trace.arrival_s[0]) if n > 1 else 0.0
         if span <= 0:
             raise AlaError(f"{trace.name}: every request arrives at once; pick poisson or bursty")

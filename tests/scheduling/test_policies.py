@@ -14,10 +14,9 @@ from ala.scheduling import (
     hindsight_optimum,
     intervals,
     make_policy,
-    peak_memory,
     simulate,
 )
-from ala.scheduling.policies import raised
+from ala.scheduling.policies import Projection, raised
 
 
 def random_instance(
@@ -75,23 +74,26 @@ def test_invariants_hold_for_every_policy(seed, at_zero, width, memory, policy, 
     assert np.array_equal(result.completion, again.completion)
 
 
-def test_peak_memory_matches_round_by_round_count():
-    """For requests started by round t, the peak at projected ends equals a brute-force count."""
+def test_projected_peak_matches_round_by_round_count():
+    """The projected peak of a batch plus a newcomer started at ``r`` (every running request
+    still live then) equals a brute-force count over rounds, one round and vectorised."""
     rng = np.random.default_rng(0)
-    t = 3
-    for _ in range(50):
-        n = rng.integers(1, 8)
-        prompt, start = rng.integers(0, 10, n), rng.integers(0, t + 1, n)
-        end = np.maximum(start + rng.integers(0, 10, n), t)
-        brute = (
-            max(
-                sum(prompt[i] + r - start[i] + 1 for i in range(n) if start[i] <= r <= end[i])
-                for r in range(t, end.max() + 1)
-            )
-            if end.max() >= t
-            else 0
+    for _ in range(200):
+        n = int(rng.integers(0, 8))
+        r = int(rng.integers(3, 8))
+        prompt, start = rng.integers(0, 10, n), rng.integers(0, 3, n)
+        end = r + rng.integers(0, 10, n)  # ends at or after r
+        s_new, o_new = int(rng.integers(0, 10)), int(rng.integers(1, 10))
+        prompts, starts = [*prompt, s_new], [*start, r]
+        ends = [*end, r + o_new - 1]
+        brute = max(
+            sum(prompts[i] + x - starts[i] + 1 for i in range(n + 1) if starts[i] <= x <= ends[i])
+            for x in range(r, max(ends) + 1)
         )
-        assert peak_memory(prompt, start, end, t) == brute
+        projection = Projection.of(prompt - start + 1, end)
+        assert projection.peak_if_started(r, s_new, o_new) == brute
+        rounds = np.array([r], np.int64)
+        assert projection.peaks(rounds, s_new, o_new)[0] == brute
 
 
 @pytest.mark.parametrize("seed", range(6))

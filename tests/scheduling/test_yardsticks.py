@@ -30,6 +30,7 @@ from ala.scheduling import (
 from ala.scheduling.sweeps import Cell, load_sweep, run_cells
 from ala.specs import Catalogue
 from tests.conftest import run_cli
+from tests.scheduling.test_engine_defects import policy_state
 
 
 def tiny(seed: int, n: int = 6, arrivals: bool = False) -> tuple[Instance, int]:
@@ -62,8 +63,8 @@ def test_bounds_hold_with_arrivals_for_every_policy(seed):
 
 def test_the_fluid_bound_is_srpt_on_areas():
     """Two requests at 0, areas 2 and 20 token-rounds, M = 2: completions 1 and 11 rounds."""
-    inst = Instance(np.zeros(2, np.int64), np.array([1, 0]), np.array([1, 5]), *[np.ones(2)] * 2)
-    inst = Instance(inst.arrival, inst.prompt, inst.output, inst.output, inst.output)
+    output = np.array([1, 5])
+    inst = Instance(np.zeros(2, np.int64), np.array([1, 0]), output, output, output)
     bound = fluid_bound(inst, 2)
     # areas: 1*1 + 1 = 2 and 0 + 15 = 15; SRPT: 2/2 = 1, (2 + 15)/2 = 8.5
     assert bound.value == pytest.approx(1 + 8.5)
@@ -147,6 +148,7 @@ def test_predicted_intervals_replay_the_later_half_with_a_point_prediction():
     assert inst.arrival_s[0] == 0
     policy = make_policy("mc_sf")
     simulate(inst, policy, 20_000)
+    assert np.array_equal(policy.initial_estimate(policy_state(inst)), inst.point)
     assert 0.6 < inst.covered().mean() <= 1.0
 
 

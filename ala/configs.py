@@ -17,6 +17,19 @@ import pandas as pd
 from ala.errors import AlaError
 
 ConfigKey = tuple[str, ...]
+
+# Human titles of the canonical configuration columns (the app and the report show these).
+COLUMN_TITLES = {
+    "acc": "Accelerator",
+    "acc_count": "Accelerators",
+    "back": "Framework",
+    "model": "Model",
+    "prec": "Precision",
+    "cpu": "CPU",
+    "cpu_count": "CPUs",
+    "dev": "Device",
+    "mode": "Mode",
+}
 LABEL_SEPARATOR = " / "
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import TypeVar
 
 from ala.errors import AlaError
@@ -57,10 +57,13 @@ def map_tasks(
     processes: int | None = None,
     scheduler: str | None = None,
     preload: Sequence[str] = (),
+    on_done: Callable[[int, int], None] | None = None,
 ) -> list[Result]:
     """``[function(t) for t in tasks]``, on a Dask cluster at ``scheduler`` or in processes.
 
     ``function`` must be importable by name (a module-level function) and ``tasks`` picklable.
+    ``on_done(done, total)`` is called in the caller's process as tasks complete (for progress
+    bars); an exception it raises stops the work.
 
     Raises
     ------
@@ -78,15 +81,34 @@ def map_tasks(
         except (OSError, TimeoutError) as exc:
             raise AlaError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         try:
+            from distributed import as_completed as dask_completed
+
             futures = client.map(function, list(tasks), pure=False)
+            for done, _ in enumerate(dask_completed(futures), 1):  # type: ignore[no-untyped-call]
+                if on_done is not None:
+                    on_done(done, len(tasks))
             results: list[Result] = client.gather(futures)  # type: ignore[no-untyped-call]
         finally:
             client.close()  # type: ignore[no-untyped-call]
         return list(results)
     if len(tasks) <= 1 or processes == 1:
-        return [function(t) for t in tasks]
+        out = []
+        for task in tasks:
+            out.append(function(task))
+            if on_done is not None:
+                on_done(len(out), len(tasks))
+        return out
     workers = min(len(tasks), processes or os.cpu_count() or 1)
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=worker_context(preload), initializer=_one_thread
     ) as pool:
-        return list(pool.map(function, tasks))
+        pending = [pool.submit(function, task) for task in tasks]
+        try:
+            for done, _ in enumerate(as_completed(pending), 1):
+                if on_done is not None:
+                    on_done(done, len(tasks))
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+        return [future.result() for future in pending]

@@ -54,43 +54,95 @@ def _rows(database: pd.DataFrame, label_column: str = "config") -> list[_Curve]:
     return [_Curve(r, label_column) for r in database.to_dict("records")]
 
 
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+SMALL_MULTIPLES = 4  # more configurations than this: one panel per configuration
+# Configuration colours: Okabe-Ito without black, then Paul Tol's muted scheme, so a chart of
+# up to 15 configurations never repeats a colour.
+CONFIG_PALETTE = PALETTE[:7] + (
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#117733",
+    "#999933",
+    "#DDCC77",
+    "#CC6677",
+    "#882255",
+)
+
+
+def config_color(config_id: int) -> str:
+    """The colour of configuration ``config_id`` (its index in the fitted model): the same
+    configuration has the same colour on every page and in the report."""
+    return CONFIG_PALETTE[int(config_id) % len(CONFIG_PALETTE)]
+
+
 def curves_figure(
     points: pd.DataFrame,
     database: pd.DataFrame,
     label_column: str = "config",
     title: str = "Throughput vs batch size",
 ) -> go.Figure:
-    """Measured points and fitted saturation curves, one colour per (label, ii, oo).
+    """Measured points and fitted saturation curves: colour = configuration, line style =
+    (ii, oo) length; one panel per configuration when more than four are drawn.
 
     ``points``: ``label_column, ii, oo, bb, thpt``; ``database``: ``label_column, ii, oo, a,
-    b, c, knee, r2``. Saturation throughput ``c`` is drawn as a dotted line, the knee as a
-    diamond on the curve.
+    b, c, knee`` and, for stable colours, ``config`` (the model's configuration id).
+    Saturation throughput ``c`` is drawn as a dotted line, the knee as a diamond on the curve.
     """
-    fig = go.Figure()
-    for i, row in enumerate(_rows(database, label_column)):
-        label = row.label
-        mine = points[
-            (points[label_column] == label) & (points["ii"] == row.ii) & (points["oo"] == row.oo)
-        ]
-        name = (
-            f"{label} · ii={row.ii:g}, oo={row.oo:g}"
-            if database[label_column].nunique() > 1
-            else f"ii={row.ii:g}, oo={row.oo:g}"
+    from plotly.subplots import make_subplots
+
+    labels = list(dict.fromkeys(database[label_column].astype(str)))
+    ids = (
+        dict(zip(database[label_column].astype(str), database["config"], strict=False))
+        if "config" in database and label_column != "config"
+        else {label: i for i, label in enumerate(labels)}
+    )
+    lengths = list(dict.fromkeys(zip(database["ii"], database["oo"], strict=True)))
+    facets = len(labels) > SMALL_MULTIPLES
+    cols = 2 if facets else 1
+    rows_n = (len(labels) + 1) // 2 if facets else 1
+    fig = (
+        make_subplots(
+            rows=rows_n,
+            cols=cols,
+            subplot_titles=[_short(label) for label in labels],
+            shared_xaxes=False,
+            vertical_spacing=min(0.3 / max(rows_n - 1, 1), 0.12),
         )
+        if facets
+        else go.Figure()
+    )
+    legend_seen: set[str] = set()
+    for row in _rows(database, label_column):
+        panel = labels.index(row.label)
+        where = {"row": panel // 2 + 1, "col": panel % 2 + 1} if facets else {}
+        mine = points[
+            (points[label_column] == row.label)
+            & (points["ii"] == row.ii)
+            & (points["oo"] == row.oo)
+        ]
+        length = f"ii={row.ii:g}, oo={row.oo:g}"
+        name = f"{row.label} · {length}"
         top = max(float(mine["bb"].max()) if len(mine) else 1.0, 1.0)
         grid = np.linspace(1, top * 1.25, 80)
-        c = color(i)
+        c = config_color(int(ids.get(row.label, panel)))
+        dash = DASHES[lengths.index((row.ii, row.oo)) % len(DASHES)]
+        # the legend names each configuration once (by colour) and each length once (by style)
+        show = not facets and row.label not in legend_seen
+        legend_seen.add(row.label)
         fig.add_trace(
             go.Scatter(
                 x=grid,
                 y=saturation(grid, row.a, row.b, row.c),
                 mode="lines",
-                name=name,
-                line={"color": c},
-                legendgroup=name,
+                name=row.label if len(labels) > 1 else length,
+                line={"color": c, "dash": dash if len(labels) > 1 else "solid"},
+                legendgroup=row.label,
+                showlegend=show or len(labels) == 1,
                 hovertemplate=f"{name}<br>fitted: %{{y:,.1f}} tokens/s at batch %{{x:.1f}}"
                 "<extra></extra>",
-            )
+            ),
+            **where,
         )
         fig.add_trace(
             go.Scatter(
@@ -98,12 +150,13 @@ def curves_figure(
                 y=mine["thpt"],
                 mode="markers",
                 name=f"{name} (measured)",
-                marker={"color": c, "size": 9},
-                legendgroup=name,
+                marker={"color": c, "size": 8},
+                legendgroup=row.label,
                 showlegend=False,
                 hovertemplate=f"{name}<br>measured: %{{y:,.1f}} tokens/s at batch %{{x}}"
                 "<extra></extra>",
-            )
+            ),
+            **where,
         )
         fig.add_trace(
             go.Scatter(
@@ -112,9 +165,10 @@ def curves_figure(
                 mode="lines",
                 showlegend=False,
                 line={"color": c, "dash": "dot", "width": 1},
-                legendgroup=name,
-                hovertemplate=f"saturation c = {row.c:,.1f} tokens/s<extra></extra>",
-            )
+                legendgroup=row.label,
+                hovertemplate=f"{name}: saturation c = {row.c:,.1f} tokens/s<extra></extra>",
+            ),
+            **where,
         )
         if np.isfinite(row.knee) and row.knee <= grid[-1]:
             fig.add_trace(
@@ -124,16 +178,40 @@ def curves_figure(
                     mode="markers",
                     marker={
                         "symbol": "diamond",
-                        "size": 12,
+                        "size": 11,
                         "color": c,
                         "line": {"color": "black", "width": 1},
                     },
                     showlegend=False,
-                    legendgroup=name,
-                    hovertemplate=f"knee: batch {row.knee:.1f} reaches 90 % of c<extra></extra>",
-                )
+                    legendgroup=row.label,
+                    hovertemplate=f"{name}: knee at batch {row.knee:.1f} (90 % of c)"
+                    "<extra></extra>",
+                ),
+                **where,
             )
-    return _layout(fig, title, BATCH, THPT)
+    if len(labels) > 1:
+        for i, (ii, oo) in enumerate(lengths):  # one grey legend entry per line style
+            fig.add_trace(
+                go.Scatter(
+                    x=[None],
+                    y=[None],
+                    mode="lines",
+                    name=f"ii={ii:g}, oo={oo:g}",
+                    line={"color": "#777777", "dash": DASHES[i % len(DASHES)]},
+                    legendgroup=f"length {i}",
+                ),
+                **({"row": 1, "col": 1} if facets else {}),
+            )
+    fig = _layout(fig, title, BATCH, THPT)
+    if facets:
+        fig.update_layout(height=max(450, 300 * rows_n))
+        fig.update_annotations(font_size=11)
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0})
+    return fig
+
+
+def _short(label: str, width: int = 60) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
 
 
 def residuals_figure(residuals: pd.DataFrame) -> go.Figure:
@@ -449,17 +527,23 @@ def add_transferred(fig: go.Figure, curve: pd.DataFrame, label: str) -> go.Figur
     return fig
 
 
-def pareto_figure(curves: pd.DataFrame, measured: pd.DataFrame, title: str = "") -> go.Figure:
+def pareto_figure(
+    curves: pd.DataFrame,
+    measured: pd.DataFrame,
+    title: str = "",
+    colors: Mapping[str, str] | None = None,
+) -> go.Figure:
     """Tokens/s per GPU against output tokens/s per user: one line per configuration along its
     concurrency grid (up to the throughput peak; where the SLO holds drawn solid, beyond it
     dotted), measured points as markers of the same colour.
 
     ``curves`` has configuration, bb, tokens_per_user_s, thpt_per_gpu and meets_slo;
-    ``measured`` has configuration, bb, tokens_per_user_s, thpt_per_gpu.
+    ``measured`` has configuration, bb, tokens_per_user_s, thpt_per_gpu. ``colors`` maps a
+    configuration label to its colour (see :func:`config_color`).
     """
     fig = go.Figure()
     for i, (label, rows) in enumerate(curves.groupby("configuration", sort=False)):
-        c = color(i)
+        c = (colors or {}).get(str(label), color(i))
         for ok, dash in ((True, "solid"), (False, "dot")):
             part = rows[rows["meets_slo"] == ok]
             if part.empty:

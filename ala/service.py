@@ -311,15 +311,21 @@ def width_sweep(
     policies: Sequence[str],
     widths: Sequence[float] = WIDTHS,
     timing: ModelTiming | None = None,
+    processes: int | None = 1,
+    scheduler: str | None = None,
+    on_done: Callable[[int, int], None] | None = None,
 ) -> WidthSweep:
-    """Each policy at each interval width, against hindsight and the best lower bound."""
+    """Each policy at each interval width, against hindsight and the best lower bound; its
+    cells run in ``processes`` local processes or on the Dask cluster at ``scheduler``."""
     from ala.scheduling.sweeps import width_sweep_table
 
     _check_scenario(scenario)
     if not widths or any(not 0 <= w < 1 for w in widths):
         raise AlaError("interval widths must lie in [0, 1)")
     clock = timing.timing if timing is not None else None
-    table = width_sweep_table(trace, scenario, widths, policies, clock, processes=1)
+    table = width_sweep_table(
+        trace, scenario, widths, policies, clock, processes, scheduler, on_done
+    )
     return WidthSweep(table, paper_bounds(widths))
 
 

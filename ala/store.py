@@ -1,10 +1,10 @@
-"""The workspace: datasets, fitted models and annealing runs in one SQLite database.
+"""The workspace: datasets, models, annealing runs, background jobs and report items in SQLite.
 
 Location: ``$ALA_WORKSPACE`` if set, else ``./.ala-workspace``. Every call opens its own
 connection (SQLite in WAL mode with a busy timeout), so the app's sessions and background
 threads can use one workspace at once. Datasets are stored as the uploaded bytes plus the
 column mapping, and re-validated on load, so what is stored is exactly what the user gave.
-A run left ``running`` by a process that no longer exists is marked ``interrupted``.
+A run or job left ``running`` by a process that no longer exists is marked ``interrupted``.
 """
 
 from __future__ import annotations
@@ -45,6 +45,17 @@ CREATE TABLE IF NOT EXISTS steps (
     iteration INTEGER NOT NULL, error REAL, current_error REAL, best_error REAL,
     temperature REAL NOT NULL, accepted INTEGER NOT NULL, degenerate INTEGER NOT NULL,
     subset TEXT NOT NULL, PRIMARY KEY (run_id, iteration));
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL, title TEXT NOT NULL,
+    params TEXT NOT NULL, payload BLOB, status TEXT NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0, total INTEGER NOT NULL DEFAULT 0,
+    owner_pid INTEGER NOT NULL, owner_token TEXT NOT NULL DEFAULT '',
+    cancel INTEGER NOT NULL DEFAULT 0, message TEXT NOT NULL DEFAULT '', result TEXT,
+    created REAL NOT NULL, started REAL, updated REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS jobs_key ON jobs(key);
+CREATE TABLE IF NOT EXISTS report_items (
+    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, doc TEXT NOT NULL,
+    created REAL NOT NULL);
 """
 
 
@@ -408,7 +419,145 @@ class Workspace:
                 "while this run was going', updated = ? WHERE id = ?",
                 dead,
             )
-        return len(dead)
+            rows = con.execute(
+                "SELECT id, owner_pid, owner_token FROM jobs WHERE status IN ('queued', 'running')"
+            ).fetchall()
+            gone = [(time.time(), jid) for jid, pid, token in rows if not _alive(int(pid), token)]
+            con.executemany(
+                "UPDATE jobs SET status = 'interrupted', message = 'its worker process stopped "
+                "before it finished', updated = ? WHERE id = ?",
+                gone,
+            )
+        return len(dead) + len(gone)
+
+    # ---------------------------------------------------------------------- jobs
+    def create_job(
+        self, kind: str, key: str, title: str, params: Mapping[str, Any], payload: bytes | None
+    ) -> int:
+        """Record a background job (status ``queued``, owned by the caller until claimed)."""
+        now = time.time()
+        with self._connect() as con:
+            cur = con.execute(
+                "INSERT INTO jobs (kind, key, title, params, payload, status, owner_pid, "
+                "owner_token, created, updated) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
+                (
+                    kind,
+                    key,
+                    title,
+                    json.dumps(dict(params), sort_keys=True),
+                    payload,
+                    os.getpid(),
+                    process_token(os.getpid()),
+                    now,
+                    now,
+                ),
+            )
+            return int(cur.lastrowid or 0)
+
+    def reusable_job(self, key: str) -> int | None:
+        """The newest job with ``key`` that is queued, running or finished (its result can be
+        reused), or None."""
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT id FROM jobs WHERE key = ? AND status IN ('queued', 'running', "
+                "'finished') ORDER BY id DESC LIMIT 1",
+                (key,),
+            ).fetchone()
+        return None if row is None else int(row[0])
+
+    def claim_job(self, job_id: int) -> tuple[str, dict[str, Any], bytes | None]:
+        """Make the calling worker the job's owner, mark it running; returns kind, params and
+        payload."""
+        now = time.time()
+        with self._connect() as con:
+            con.execute(
+                "UPDATE jobs SET status = 'running', owner_pid = ?, owner_token = ?, "
+                "started = ?, updated = ? WHERE id = ?",
+                (os.getpid(), process_token(os.getpid()), now, now, job_id),
+            )
+            row = con.execute(
+                "SELECT kind, params, payload FROM jobs WHERE id = ?", (job_id,)
+            ).fetchone()
+        if row is None:
+            raise AlaError(f"job {job_id} is not in the workspace")
+        return str(row[0]), json.loads(row[1]), None if row[2] is None else bytes(row[2])
+
+    def job_progress(self, job_id: int, done: int, total: int) -> bool:
+        """Record progress; returns whether cancelling the job was asked for."""
+        with self._connect() as con:
+            con.execute(
+                "UPDATE jobs SET done = ?, total = ?, updated = ? WHERE id = ?",
+                (done, total, time.time(), job_id),
+            )
+            row = con.execute("SELECT cancel FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return bool(row and row[0])
+
+    def finish_job(
+        self, job_id: int, status: str, message: str = "", result: Mapping[str, Any] | None = None
+    ) -> None:
+        """Record how a job ended, with its result document when it finished."""
+        with self._connect() as con:
+            con.execute(
+                "UPDATE jobs SET status = ?, message = ?, result = ?, updated = ? WHERE id = ?",
+                (
+                    status,
+                    message,
+                    None if result is None else json.dumps(result),
+                    time.time(),
+                    job_id,
+                ),
+            )
+
+    def cancel_job(self, job_id: int) -> None:
+        """Ask a job's worker to stop at its next progress report."""
+        with self._connect() as con:
+            con.execute("UPDATE jobs SET cancel = 1 WHERE id = ?", (job_id,))
+
+    def jobs(self, limit: int = 50) -> pd.DataFrame:
+        """The newest jobs: id, kind, title, status, done, total, created, started, updated,
+        message."""
+        with self._connect() as con:
+            return pd.read_sql_query(
+                "SELECT id, kind, title, status, done, total, created, started, updated, "
+                "message FROM jobs ORDER BY id DESC LIMIT ?",
+                con,
+                params=(limit,),
+            )
+
+    def job_result(self, job_id: int) -> dict[str, Any] | None:
+        """A finished job's result document, or None."""
+        with self._connect() as con:
+            row = con.execute("SELECT result FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return None if row is None or row[0] is None else json.loads(row[0])
+
+    # -------------------------------------------------------------- report items
+    def add_report_item(self, kind: str, title: str, doc: Mapping[str, Any]) -> int:
+        """Keep an item the user added to the report; the same item twice is kept once."""
+        text = json.dumps(dict(doc), sort_keys=True)
+        with self._connect() as con:
+            found = con.execute(
+                "SELECT id FROM report_items WHERE kind = ? AND doc = ?", (kind, text)
+            ).fetchone()
+            if found:
+                return int(found[0])
+            cur = con.execute(
+                "INSERT INTO report_items (kind, title, doc, created) VALUES (?, ?, ?, ?)",
+                (kind, title, text, time.time()),
+            )
+            return int(cur.lastrowid or 0)
+
+    def report_items(self) -> list[tuple[int, str, str, dict[str, Any]]]:
+        """Every report item as (id, kind, title, document), in the order added."""
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT id, kind, title, doc FROM report_items ORDER BY id"
+            ).fetchall()
+        return [(int(i), str(k), str(t), json.loads(d)) for i, k, t, d in rows]
+
+    def remove_report_item(self, item_id: int) -> None:
+        """Drop one report item."""
+        with self._connect() as con:
+            con.execute("DELETE FROM report_items WHERE id = ?", (item_id,))
 
 
 def _num(value: float) -> float | None:

@@ -65,6 +65,14 @@ def shared_benchmarks() -> Benchmarks:
     return load_benchmarks(sample_dataset_path())
 
 
+@pytest.fixture(scope="session")
+def sample_model(shared_benchmarks):
+    """The default model fitted (and calibrated) on the bundled sample, once per session."""
+    from ala.model import ThroughputModel
+
+    return ThroughputModel().fit(shared_benchmarks, calibrate=True)
+
+
 @dataclass(frozen=True)
 class CliResult:
     """What one in-process run of the ``ala`` CLI returned and printed."""

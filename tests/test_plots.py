@@ -67,18 +67,45 @@ def test_gauge_and_anneal_and_scheduling_figures():
 OKABE_ITO = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"}
 
 
-def test_figures_draw_only_okabe_ito_colours_one_per_curve(synthetic):
-    """The palette is Okabe-Ito's and the curves figure really uses it, a colour per curve."""
-    assert set(plots.PALETTE) == OKABE_ITO
-    model = ThroughputModel().fit(synthetic)
-    db = model.database_.head(5)
-    fig = plots.curves_figure(model.points_, db)
-    curve_colours = [
-        t.line.color for t in fig.data if t.mode == "lines" and t.showlegend is not False
+def _curve_lines(fig):
+    """(configuration, colour, dash) of each fitted-curve line (hover text names the curve)."""
+    return [
+        (t.legendgroup, t.line.color, t.line.dash)
+        for t in fig.data
+        if t.mode == "lines" and t.hovertemplate and "fitted" in t.hovertemplate
     ]
-    assert len(curve_colours) == len(db)
-    assert set(curve_colours) <= OKABE_ITO
-    assert len(set(curve_colours)) == len(curve_colours)
+
+
+def test_one_colour_per_configuration_and_one_line_style_per_length(sample_model):
+    """Colour identifies the configuration (the same in any chart), line style the length."""
+    assert set(plots.PALETTE) == OKABE_ITO
+    db = sample_model.database_
+    two = db[db["config"].isin(db["config"].unique()[:2])]
+    two = two.assign(label=[sample_model.labels_[c] for c in two["config"]])
+    fig = plots.curves_figure(sample_model.points_.assign(label=""), two, label_column="label")
+    lines = _curve_lines(fig)
+    assert len(lines) == len(two)
+    by_config = {}
+    for config, colour, dash in lines:
+        by_config.setdefault(config, set()).add((colour, dash))
+    assert len(by_config) == 2
+    colours = [{c for c, _ in pairs} for pairs in by_config.values()]
+    assert all(len(c) == 1 for c in colours)  # one colour per configuration
+    assert colours[0] != colours[1]
+    for pairs in by_config.values():  # lengths differ by line style
+        assert len({d for _, d in pairs}) == len(pairs)
+    second = two[two["config"] == two["config"].iloc[-1]]
+    alone = plots.curves_figure(sample_model.points_.assign(label=""), second, "label")
+    assert {c for _, c, _ in _curve_lines(alone)} == colours[1]  # stable across charts
+
+
+def test_many_configurations_are_drawn_as_small_multiples(sample_model):
+    db = sample_model.database_
+    six = db[db["config"].isin(db["config"].unique()[:6])]
+    six = six.assign(label=[sample_model.labels_[c] for c in six["config"]])
+    fig = plots.curves_figure(sample_model.points_.assign(label=""), six, "label")
+    assert len(fig.layout.annotations) == 6  # one titled panel per configuration
+    assert fig.layout.xaxis6 is not None
 
 
 def test_a_withheld_interval_draws_no_band():

@@ -6,7 +6,7 @@ cells run anywhere: :func:`run_cells` hands them to :func:`ala.parallel.map_task
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -64,11 +64,20 @@ def run_cell(cell: Cell) -> dict[str, Any]:
 
 
 def run_cells(
-    cells: Sequence[Cell], processes: int | None = None, scheduler: str | None = None
+    cells: Sequence[Cell],
+    processes: int | None = None,
+    scheduler: str | None = None,
+    on_done: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """Every cell's row, in order: on Dask at ``scheduler``, else in local processes."""
+    """Every cell's row, in order: on Dask at ``scheduler``, else in local processes;
+    ``on_done(done, total)`` reports progress."""
     rows = map_tasks(
-        run_cell, cells, processes=processes, scheduler=scheduler, preload=("ala.scheduling",)
+        run_cell,
+        cells,
+        processes=processes,
+        scheduler=scheduler,
+        preload=("ala.scheduling",),
+        on_done=on_done,
     )
     return pd.DataFrame(rows)
 
@@ -203,6 +212,7 @@ def width_sweep_table(
     timing: Timing | None = None,
     processes: int | None = None,
     scheduler: str | None = None,
+    on_done: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Each policy at each synthetic interval width; ``ratio`` = total latency / hindsight's,
     ``vs_bound`` = total latency / the best lower bound (untimed runs only)."""
@@ -219,7 +229,7 @@ def width_sweep_table(
         for width in widths
         for p in chosen
     ]
-    table = run_cells(cells, processes, scheduler)
+    table = run_cells(cells, processes, scheduler, on_done)
     base = table[table["policy"] == "hindsight"].set_index("width")["total_latency"]
     table["ratio"] = table["total_latency"] / table["width"].map(base).replace(0, np.nan)
     return table[table["policy"].isin(policies)].reset_index(drop=True)

@@ -10,21 +10,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from ala.configs import COLUMN_TITLES
 from ala.errors import AlaError
 from ala.model import ThroughputModel
 from ala.sizing import SizingResult
 
-LABELS = {
-    "acc": "Accelerator",
-    "acc_count": "Accelerators",
-    "back": "Framework",
-    "model": "Model",
-    "prec": "Precision",
-    "cpu": "CPU",
-    "cpu_count": "CPUs",
-    "dev": "Device",
-    "mode": "Mode",
-}
+LABELS = COLUMN_TITLES
 
 
 def config_picker(frame: pd.DataFrame, columns: Sequence[str], key: str) -> dict[str, str]:

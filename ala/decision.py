@@ -1,0 +1,240 @@
+"""Sizing as a decision table: one row per candidate configuration for one target load.
+
+Each row answers "what would it take to serve the target on this configuration": the
+recommended batch size (or concurrency), replicas, total accelerators, throughput per
+accelerator, cost per hour and per million tokens, each with its range from the model's
+intervals, where the answer comes from (measured, interpolated, extrapolated) and a warning
+where it rests on anything beyond the measurements. Rows that meet the target come first,
+cheapest (or fewest accelerators) first. Canonical column names stay machine-friendly;
+:data:`COLUMN_TITLES` gives the human titles with units that the app and the report show.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ala.configs import ConfigKey
+from ala.context import Context
+from ala.errors import AlaError
+from ala.model import ThroughputModel
+from ala.sizing import size_deployment
+from ala.specs import Catalogue
+
+SOURCES = {"database_within": "measured", "database_below": "interpolated"}
+SOURCES |= {"learned_inner": "interpolated"}
+
+COLUMN_TITLES = {
+    "configuration": "Configuration",
+    "batch": "Batch / concurrency",
+    "replicas": "Replicas",
+    "gpus": "Accelerators",
+    "thpt_per_gpu": "Tokens/s per accelerator",
+    "cost_per_hour": "Cost per hour",
+    "cost_per_million": "Cost per million tokens",
+    "source": "Source",
+    "confidence": "Confidence",
+    "warning": "Warning",
+}
+
+
+def source_of(situation: str) -> str:
+    """``measured``, ``interpolated`` or ``extrapolated`` for a prediction's situation."""
+    return SOURCES.get(situation, "extrapolated")
+
+
+def decision_table(
+    model: ThroughputModel,
+    context: Context,
+    configs: Sequence[ConfigKey] = (),
+    specs: Catalogue | None = None,
+) -> pd.DataFrame:
+    """Every candidate configuration sized for the context's target, best first.
+
+    Parameters
+    ----------
+    model
+        A fitted (preferably calibrated) throughput model.
+    context
+        The workload: lengths ``ii``/``oo``, the target (tokens/s or requests/s), the
+        interval level, the price per accelerator-hour and currency.
+    configs
+        Candidate configuration keys; default: the context's, else all of the model's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per configuration: ``config`` (its key), ``configuration`` (its label),
+        ``batch``, ``batch_lo``, ``batch_hi``, ``replicas`` (with ``_lo``/``_hi``: optimistic
+        and pessimistic), ``gpus_per_replica``, ``gpus`` (with range), ``thpt_per_gpu``
+        (with range), ``cost_per_hour`` and ``cost_per_million`` (with ranges; NaN without a
+        price), ``currency``, ``source``, ``confidence`` (:func:`confidence`), ``extrapolated`` and
+        ``warning``. A configuration that cannot be sized
+        (it does not fit in memory, say) keeps its row with the reason in ``warning``.
+
+    Raises
+    ------
+    AlaError
+        If the target is not positive or no configuration is known.
+    """
+    candidates = list(configs or context.configs) or list(model.configs_)
+    if not candidates:
+        raise AlaError("the model knows no configuration to size")
+    target = context.tokens_per_s
+    if not target > 0:
+        raise AlaError("the target load must be positive")
+    rows = [_row(model, tuple(key), context, target, specs) for key in candidates]
+    table = pd.DataFrame(rows)
+    order = table["cost_per_million"].fillna(np.inf) if context.price else table["gpus"]
+    table = table.assign(_failed=table["batch"].isna(), _order=order)
+    table = table.sort_values(
+        ["_failed", "extrapolated", "_order", "thpt_per_gpu"],
+        ascending=[True, True, True, False],
+        kind="stable",
+    )
+    return table.drop(columns=["_failed", "_order"]).reset_index(drop=True)
+
+
+def _row(
+    model: ThroughputModel,
+    key: ConfigKey,
+    context: Context,
+    target: float,
+    specs: Catalogue | None,
+) -> dict[str, object]:
+    label = model.labels_[model.config_id(key)] if key in model.configs_ else " / ".join(key)
+    values = model.config_values(model.config_id(key)) if key in model.configs_ else {}
+    per_replica = _accelerators(values)
+    row: dict[str, object] = {"config": key, "configuration": label, "currency": context.currency}
+    try:
+        size = size_deployment(
+            model,
+            values,
+            context.ii,
+            context.oo,
+            target,
+            context.price,
+            interval=context.level,
+            specs=specs,
+        )
+    except AlaError as exc:
+        return row | {"batch": np.nan, "source": "", "extrapolated": True, "warning": str(exc)}
+    curve = size.curve
+    batch_lo = batch_hi = size.batch
+    if size.reaches_target and "thpt_lo" in curve:
+        batch_lo = _first_batch(curve, "thpt_hi", target, size.batch)
+        batch_hi = _first_batch(curve, "thpt_lo", target, size.batch)
+    lo, mid, hi = size.thpt
+    optimistic, expected, pessimistic = size.replicas[2], size.replicas[1], size.replicas[0]
+    situation = model.predict(model.batch_queries(key, context.ii, context.oo, [size.batch]))
+    source = source_of(str(situation["situation"].iloc[0]))
+    row |= {
+        "batch": size.batch,
+        "batch_lo": batch_lo,
+        "batch_hi": batch_hi,
+        "replicas": expected,
+        "replicas_lo": optimistic,
+        "replicas_hi": pessimistic,
+        "gpus_per_replica": per_replica,
+        "gpus": expected * per_replica,
+        "gpus_lo": optimistic * per_replica,
+        "gpus_hi": pessimistic * per_replica,
+        "thpt_per_gpu": mid / per_replica,
+        "thpt_per_gpu_lo": lo / per_replica,
+        "thpt_per_gpu_hi": hi / per_replica,
+        "source": source,
+        "confidence": confidence(source, (hi - lo) / mid if mid > 0 else np.inf, size.note),
+        "extrapolated": size.extrapolated or source == "extrapolated",
+        "warning": _warning(size.note, source, size.extrapolated),
+    }
+    if context.price is not None:
+        hourly = context.price * per_replica
+        cost = size.cost_per_million or (np.nan, np.nan, np.nan)
+        row |= {
+            "cost_per_hour": hourly * expected,
+            "cost_per_hour_lo": hourly * optimistic,
+            "cost_per_hour_hi": hourly * pessimistic,
+            "cost_per_million": cost[1],
+            "cost_per_million_lo": cost[2],
+            "cost_per_million_hi": cost[0],
+        }
+    else:
+        row |= {k: np.nan for k in ("cost_per_hour", "cost_per_million")}
+    return row
+
+
+def confidence(source: str, relative_width: float, note: str = "") -> str:
+    """``high``, ``medium`` or ``low`` in plain words: measured ground and a narrow interval
+    (under 20 % of the prediction) is high; interpolated or under 50 % is medium; extrapolated,
+    unidentified (zero width with a note) or wider is low."""
+    if source == "extrapolated" or relative_width >= 0.5 or (relative_width == 0 and note):
+        return "low"
+    if source == "measured" and relative_width < 0.2:
+        return "high"
+    return "medium"
+
+
+def _accelerators(values: dict[str, str]) -> int:
+    try:
+        count = float(values.get("acc_count", 1))
+    except ValueError:
+        return 1
+    return max(1, math.ceil(count)) if math.isfinite(count) else 1
+
+
+def _first_batch(curve: pd.DataFrame, column: str, target: float, fallback: float) -> float:
+    reaching = curve.loc[curve[column] >= target, "bb"]
+    return float(reaching.iloc[0]) if len(reaching) else fallback
+
+
+def _warning(note: str, source: str, extrapolated: bool) -> str:
+    parts = [note] if note else []
+    if source == "extrapolated" and not extrapolated:
+        parts.insert(0, "these lengths lie outside the benchmarked ones")
+    return "; ".join(parts)
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The decision table for people: each figure with its range in one cell
+    (``"8 (7 – 9)"``), human titles with units, integers as integers; columns without values
+    (no price: no cost) are left out."""
+    out = pd.DataFrame({"configuration": table["configuration"]})
+    currency = str(table["currency"].iloc[0]) if len(table) else ""
+    for name, digits in (
+        ("batch", 0),
+        ("replicas", 0),
+        ("gpus", 0),
+        ("thpt_per_gpu", 0),
+        ("cost_per_hour", 2),
+        ("cost_per_million", 3),
+    ):
+        if name not in table or table[name].isna().all():
+            continue
+        values = [_fmt(v, digits) for v in table[name]]
+        if f"{name}_lo" in table:
+            values = [
+                value
+                if _fmt(lo, digits) == _fmt(hi, digits)
+                else f"{value} ({_fmt(lo, digits)} – {_fmt(hi, digits)})"
+                for value, lo, hi in zip(
+                    values, table[f"{name}_lo"], table[f"{name}_hi"], strict=True
+                )
+            ]
+        out[name] = values
+    out["source"] = table["source"]
+    out["confidence"] = table["confidence"].fillna("low")
+    out["warning"] = table["warning"].fillna("")
+    titles = dict(COLUMN_TITLES)
+    for name in ("cost_per_hour", "cost_per_million"):
+        titles[name] = f"{titles[name]} ({currency})"
+    return out.rename(columns=titles)
+
+
+def _fmt(value: object, digits: int) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    number = float(value)  # type: ignore[arg-type]
+    return f"{number:,.{digits}f}"

@@ -1,0 +1,81 @@
+"""The sizing decision table: one row per configuration, ranges, source, ordering, display."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ala.context import Context
+from ala.decision import confidence, decision_table, display_table
+from ala.errors import AlaError
+from ala.sizing import size_deployment
+
+
+def _llama(model):
+    return [k for k in model.configs_ if k[3] == "meta-llama/Meta-Llama-3-8B"][:6]
+
+
+def test_each_row_agrees_with_sizing_that_configuration_alone(sample_model):
+    keys = _llama(sample_model)
+    context = Context(configs=tuple(keys), target=30_000, price=2.0)
+    table = decision_table(sample_model, context)
+    assert sorted(table["config"]) == sorted(keys)
+    for row in table.itertuples(index=False):
+        values = sample_model.config_values(sample_model.config_id(row.config))
+        alone = size_deployment(sample_model, values, 512, 512, 30_000, 2.0)
+        assert row.batch == alone.batch
+        assert row.replicas == alone.replicas[1]
+        per = int(values["acc_count"])
+        assert row.gpus == row.replicas * per
+        assert row.gpus_lo <= row.gpus <= row.gpus_hi
+        assert row.thpt_per_gpu_lo <= row.thpt_per_gpu <= row.thpt_per_gpu_hi
+        assert row.cost_per_hour == pytest.approx(2.0 * row.gpus)
+        assert row.source in ("measured", "interpolated", "extrapolated")
+        assert row.confidence in ("high", "medium", "low")
+    fine = table[~table["extrapolated"]]
+    assert list(fine["cost_per_million"]) == sorted(fine["cost_per_million"])  # cheapest first
+
+
+def test_a_requests_per_second_target_sizes_its_token_rate(sample_model):
+    keys = tuple(_llama(sample_model)[:2])
+    by_tokens = decision_table(sample_model, Context(configs=keys, target=20_480))
+    by_requests = decision_table(
+        sample_model, Context(configs=keys, target=20, target_unit="requests/s")
+    )
+    assert list(by_tokens["gpus"]) == list(by_requests["gpus"])
+
+
+def test_lengths_far_outside_the_benchmarks_are_flagged(sample_model):
+    keys = tuple(_llama(sample_model)[:2])
+    table = decision_table(sample_model, Context(configs=keys, ii=60_000, oo=9_000))
+    assert (table["source"] == "extrapolated").all()
+    assert table["extrapolated"].all()
+    assert (table["confidence"] == "low").all()
+    assert table["warning"].str.len().gt(0).all()
+
+
+def test_display_is_for_people(sample_model):
+    keys = tuple(_llama(sample_model)[:3])
+    shown = display_table(decision_table(sample_model, Context(configs=keys, price=3.0)))
+    assert "Cost per hour (USD)" in shown.columns
+    assert "Accelerators" in shown.columns
+    assert not any(c.startswith(("thpt", "gpus", "cost_")) for c in shown.columns)
+    assert not shown["Batch / concurrency"].str.contains(r"\.").any()  # integers as integers
+    assert shown["Cost per hour (USD)"].str.match(r"^[\d,]+\.\d\d").all()
+    without_price = display_table(decision_table(sample_model, Context(configs=keys)))
+    assert not any("Cost" in c for c in without_price.columns)
+
+
+def test_confidence_in_plain_words():
+    assert confidence("measured", 0.1) == "high"
+    assert confidence("interpolated", 0.1) == "medium"
+    assert confidence("measured", 0.3) == "medium"
+    assert confidence("measured", 0.6) == "low"
+    assert confidence("extrapolated", 0.01) == "low"
+    assert confidence("measured", 0.0, "not identified") == "low"
+    assert confidence("measured", np.inf) == "low"
+
+
+def test_a_non_positive_target_is_refused(sample_model):
+    with pytest.raises(AlaError, match="target"):
+        decision_table(sample_model, Context(target=0.0))

@@ -18,6 +18,7 @@ page = st.navigation(
         "Predict": [
             st.Page("pages/predict.py", title="Predict", icon=":material/online_prediction:"),
             st.Page("pages/transfer.py", title="Transfer", icon=":material/swap_horiz:"),
+            st.Page("pages/sizing.py", title="Sizing", icon=":material/table:"),
             st.Page("pages/slo.py", title="SLO sizing", icon=":material/timer:"),
             st.Page("pages/compare.py", title="Compare", icon=":material/leaderboard:"),
             st.Page("pages/annealing.py", title="Annealing", icon=":material/thermostat:"),

@@ -22,12 +22,15 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ala.errors import AlaError
 from ala.store import Workspace
+
+if TYPE_CHECKING:
+    from ala.annealing import AnnealSettings
 
 Progress = Callable[[int, int], None]
 JobFunction = Callable[[Workspace, dict[str, Any], bytes | None, Progress], dict[str, Any]]
@@ -173,6 +176,32 @@ def job_states(workspace: Workspace, limit: int = 20, now: float | None = None) 
     return out
 
 
+def run_states(workspace: Workspace, dataset_id: int | None = None) -> list[JobState]:
+    """Annealing runs as progress states: iterations logged of those asked for, with ETA."""
+    now = time.time()
+    out = []
+    for row in workspace.runs(dataset_id).itertuples(index=False):
+        active = row.status == "running"
+        elapsed = max(0.0, (now if active else float(row.updated)) - float(row.created))
+        done = int(row.steps)
+        total = int(row.iterations) + 1 if pd.notna(row.iterations) else done  # + the start
+        eta = elapsed / done * max(total - done, 0) if done and active else None
+        out.append(
+            JobState(
+                int(row.id),
+                "anneal",
+                f"Annealing {row.config}",
+                str(row.status),
+                done,
+                total,
+                elapsed,
+                eta,
+                str(row.message),
+            )
+        )
+    return out
+
+
 def _duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
@@ -283,6 +312,56 @@ def width_sweep_result(doc: Mapping[str, Any]) -> Any:
 
 
 KINDS: dict[str, JobFunction] = {"evaluate": _evaluate, "width_sweep": _width_sweep}
+
+
+# ------------------------------------------------------------------ annealing runs
+def start_anneal(
+    workspace: Workspace,
+    dataset_id: int,
+    config: str,
+    universe: pd.DataFrame,
+    settings: AnnealSettings,
+) -> int:
+    """Create an annealing run in the workspace and anneal it in a worker process.
+
+    Runs keep their own tables (every step is logged for the live chart and Algorithm 8),
+    so they are not generic jobs; the worker is the same kind of fresh interpreter.
+    """
+    import multiprocessing
+
+    run_id = workspace.create_run(dataset_id, config, settings, universe)
+    context = multiprocessing.get_context("spawn")
+    process = context.Process(
+        target=anneal_worker,
+        args=(str(workspace.path), run_id, config, universe, settings),
+        name=f"ala-anneal-{run_id}",
+        daemon=True,
+    )
+    process.start()
+    return run_id
+
+
+def anneal_worker(
+    workspace_path: str, run_id: int, config: str, universe: pd.DataFrame, settings: AnnealSettings
+) -> None:
+    """The annealing worker: anneal, writing each step, and record how the run ended."""
+    from ala.annealing import anneal
+
+    workspace = Workspace(Path(workspace_path))
+    workspace.claim_run(run_id)
+    try:
+        run = anneal(
+            universe,
+            settings,
+            config=config,
+            on_step=lambda step: workspace.add_step(run_id, step),
+            should_stop=lambda: workspace.cancel_requested(run_id),
+        )
+        workspace.finish_run(run_id, "cancelled" if run.stopped else "finished")
+    except AlaError as exc:
+        workspace.finish_run(run_id, "failed", str(exc))
+    except Exception as exc:  # noqa: BLE001 - a worker must record any failure, not vanish
+        workspace.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
 
 
 if __name__ == "__main__":

@@ -190,6 +190,11 @@ def slo_sizing(
     if price_per_gpu_hour is not None and not price_per_gpu_hour >= 0:
         raise AlaError("the price per GPU-hour cannot be negative")
     targets = slo.targets()
+    if not targets:
+        raise AlaError(
+            "give at least one latency target (a TTFT or TPOT limit in ms); to size for "
+            "throughput alone use the Sizing page or ala size"
+        )
     latency = model.latency_
     modelled = set() if latency is None else set(latency.metrics_)
     missing = [m for m in targets if m not in modelled]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
@@ -353,6 +354,7 @@ class Workspace:
         """Runs (optionally of one dataset) with status, steps and best error."""
         query = (
             "SELECT r.id, r.dataset_id, r.config, json_extract(r.settings, '$.method') AS method, "
+            "json_extract(r.settings, '$.iterations') AS iterations, "
             "r.status, r.message, r.created, "
             "r.updated, COUNT(s.iteration) AS steps, MIN(s.best_error) AS best_error "
             "FROM runs r LEFT JOIN steps s ON s.run_id = r.id"
@@ -465,6 +467,14 @@ class Workspace:
             ).fetchone()
         return None if row is None else int(row[0])
 
+    def latest_job(self, key: str) -> int | None:
+        """The newest job with ``key`` in any state (a page shows how it ended), or None."""
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT id FROM jobs WHERE key = ? ORDER BY id DESC LIMIT 1", (key,)
+            ).fetchone()
+        return None if row is None else int(row[0])
+
     def claim_job(self, job_id: int) -> tuple[str, dict[str, Any], bytes | None]:
         """Make the calling worker the job's owner, mark it running; returns kind, params and
         payload."""
@@ -507,6 +517,13 @@ class Workspace:
                     job_id,
                 ),
             )
+
+    def job_status(self, job_id: int) -> str:
+        """``queued``, ``running``, ``finished``, ``cancelled``, ``failed``, ``interrupted`` or
+        ``missing``."""
+        with self._connect() as con:
+            row = con.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return "missing" if row is None else str(row[0])
 
     def cancel_job(self, job_id: int) -> None:
         """Ask a job's worker to stop at its next progress report."""
@@ -566,3 +583,38 @@ def _num(value: float) -> float | None:
 
 def _nan(value: float | None) -> float:
     return float("nan") if value is None else float(value)
+
+
+SESSION_NAME = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+def sessions_by_default(host: str | None, setting: str | None = None) -> bool:
+    """Whether each browser session gets its own workspace.
+
+    ``setting`` (``$ALA_SESSION_WORKSPACES``: ``1`` or ``0``) decides when given; otherwise
+    sessions are separate unless the app is opened on this machine (``host`` is localhost).
+    """
+    if setting is not None and setting.strip() in ("0", "1"):
+        return setting.strip() == "1"
+    return (host or "localhost").lower() not in LOCAL_HOSTS
+
+
+def session_workspace_path(base: str | os.PathLike[str], name: str) -> Path:
+    """The folder of session workspace ``name`` under ``base``.
+
+    Raises
+    ------
+    WorkspaceError
+        If ``name`` is not 8-64 letters, digits, ``-`` or ``_`` (a name from a URL must
+        never reach outside ``base``).
+    """
+    if not SESSION_NAME.fullmatch(name):
+        raise WorkspaceError(
+            f"workspace name {name[:80]!r} is not valid: use 8-64 letters, digits, - or _"
+        )
+    root = Path(base).resolve() / "sessions"
+    path = (root / name).resolve()
+    if not path.is_relative_to(root):
+        raise WorkspaceError(f"workspace name {name[:80]!r} points outside the workspace folder")
+    return path

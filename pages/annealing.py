@@ -52,7 +52,8 @@ st.session_state["run_id"] = run_id
 def live_trace() -> None:
     status = ws.run_status(run_id)
     trace = ws.run_trace(run_id)
-    st.write(f"Status: **{status}**, {len(trace)} iterations logged")
+    progress = state.run_progress(page.dataset_id, run_id)
+    st.progress(progress.fraction, text=f"Status: {status} · {progress.describe()}")
     if status == "running" and st.button("Cancel run", key=f"cancel-{run_id}"):
         ws.request_cancel(run_id)
     if len(trace):

@@ -4,15 +4,19 @@ import streamlit as st
 
 from ala import plots
 from ala.files import csv_bytes
-from ala.ui import panels, state, views
+from ala.ui import context, panels, state, views
 from ala.ui.widgets import caption, config_multiselect
 
 page = state.open_page("Throughput curves")
 model = page.model
 assert model is not None
 configs = config_multiselect(
-    model, "Configurations (pick several to compare hardware or frameworks)", "curve-configs"
+    model,
+    "Configurations (pick several to compare hardware or frameworks)",
+    "ctx-configs",
+    start=context.current().configs,
 )
+context.update(configs=tuple(model.configs_[i] for i in configs))
 if not configs:
     st.info("Pick at least one configuration.")
     st.stop()
@@ -38,21 +42,25 @@ caption(
     "line is the saturation throughput c and the diamond the knee, the batch size that "
     "reaches 90 % of c. Beyond the knee a bigger batch buys little throughput."
 )
-left, right = st.columns([3, 2])
-with left:
-    st.plotly_chart(plots.residuals_figure(residuals), width="stretch")
-    caption("how far each measurement lies from its curve, in % of the measurement.")
-with right:
-    st.subheader("Fit diagnostics")
+st.plotly_chart(plots.residuals_figure(residuals), width="stretch")
+caption("how far each measurement lies from its curve, in % of the measurement.")
+with st.expander("Fit diagnostics", expanded=True):
     shown = db[["label", "ii", "oo", "c", "knee", "peak_bb", "r2", "mape", "n_points", "status"]]
     st.dataframe(
         shown,
         hide_index=True,
         width="stretch",
         column_config={
-            "c": st.column_config.NumberColumn("c (tokens/s)", format="%.1f"),
-            "mape": st.column_config.NumberColumn("MAPE %", format="%.2f"),
-            "r2": st.column_config.NumberColumn("R²", format="%.4f"),
+            "label": st.column_config.TextColumn("Configuration", width="medium"),
+            "ii": st.column_config.NumberColumn("ii", format="%d", width="small"),
+            "oo": st.column_config.NumberColumn("oo", format="%d", width="small"),
+            "c": st.column_config.NumberColumn("c (tokens/s)", format="%.0f", width="small"),
+            "knee": st.column_config.NumberColumn("Knee", format="%.0f", width="small"),
+            "peak_bb": st.column_config.NumberColumn("Peak", format="%.0f", width="small"),
+            "mape": st.column_config.NumberColumn("MAPE %", format="%.2f", width="small"),
+            "r2": st.column_config.NumberColumn("R²", format="%.3f", width="small"),
+            "n_points": st.column_config.NumberColumn("Points", width="small"),
+            "status": st.column_config.TextColumn("Fit", width="small"),
         },
     )
 panels.benchmark_next(page.dataset_id, model.configs_[configs[0]])

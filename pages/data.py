@@ -7,7 +7,7 @@ from ala.ui import state
 from ala.ui.panels import dataset_settings
 from ala.ui.widgets import plain
 
-st.title("Benchmark data")
+state.page_header("Benchmark data")
 st.caption(
     "Upload benchmark CSVs (ii, oo, bb, throughput + configuration columns) or work on "
     "the bundled LLM-Inference-Bench sample (BSD-3-Clause, Argonne)."

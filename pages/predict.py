@@ -4,27 +4,21 @@ import streamlit as st
 
 from ala import plots
 from ala.errors import AlaError
-from ala.ui import panels, state
-from ala.ui.widgets import caption, config_picker, plain, sizing_metrics
+from ala.ui import context, panels, state
+from ala.ui.widgets import caption, config_picker, plain, sizing_metrics, workload_inputs
 
 page = state.open_page("What-if prediction")
 dataset_id, data = page.dataset_id, page.data
-config = config_picker(data.frame, data.config_columns, key="predict")
-c1, c2, c3, c4 = st.columns(4)
-ii = c1.number_input("Input tokens (ii)", min_value=1, value=512, step=64, key="p-ii")
-oo = c2.number_input("Output tokens (oo)", min_value=1, value=512, step=64, key="p-oo")
-bb = c3.number_input("Batch size (bb)", min_value=1, value=32, step=1, key="p-bb")
-level = c4.slider("Interval level", 0.5, 0.99, 0.9, 0.01, key="p-level")
-s1, s2 = st.columns(2)
-target = s1.number_input(
-    "Target throughput (tokens/s)", min_value=1.0, value=20000.0, step=1000.0, key="s-target"
-)
-price = s2.number_input(
-    "Price per accelerator-hour (0 = skip cost)", min_value=0.0, value=0.0, step=0.5, key="s-price"
-)
+shared = context.current()
+start = shared.configs[0] if shared.configs else ()
+config = config_picker(data.frame, data.config_columns, key="predict", start=start)
 key = tuple(config[c] for c in data.config_columns)
+rest = tuple(k for k in shared.configs[1:] if k != key)  # the picker replaces the first
+shared = context.update(configs=(key, *rest))
+shared = workload_inputs(shared)
+ii, oo, bb, level = shared.ii, shared.oo, shared.bb, shared.level
 try:
-    workload = state.Workload(key, float(ii), float(oo), float(bb), level, target, price or None)
+    workload = state.Workload(key, ii, oo, bb, level, shared.tokens_per_s, shared.price)
     prediction, near, size = state.whatif(dataset_id, workload)
 except AlaError as exc:
     st.error(plain(exc))
@@ -71,7 +65,12 @@ with right:
     st.dataframe(near[["ii", "oo", "bb", "thpt", "distance"]], hide_index=True, width="stretch")
     if len(near) and near["distance"].iloc[0] > 1.5:
         st.warning("Nothing benchmarked near here: treat this number as a rough guide.")
-panels.benchmark_next(dataset_id, key, float(ii), float(oo))
-state.remember_prediction(config, prediction, bb)
+    if st.button("Add to report", icon=":material/add:", key="add-prediction"):
+        state.add_prediction_to_report(config, prediction, bb)
+        st.toast("Added to the report.")
+panels.benchmark_next(dataset_id, key, ii, oo)
 st.subheader("Sizing")
 sizing_metrics(size)
+st.page_link(
+    "pages/sizing.py", label="Compare configurations side by side", icon=":material/table:"
+)

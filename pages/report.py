@@ -1,43 +1,40 @@
-"""Report: a self-contained HTML report and CSVs to share with stakeholders."""
+"""Report: what the user added (predictions, decision tables) as a report for stakeholders."""
 
-import pandas as pd
 import streamlit as st
 
 from ala.files import csv_bytes
-from ala.report import build_report
 from ala.ui import state
-from ala.ui.widgets import config_multiselect
+from ala.ui.widgets import plain
 
 page = state.open_page("Report")
-data, model = page.data, page.model
-assert model is not None
-configs = config_multiselect(model, "Configurations to show", "rep-cfg", default=2)
-title = st.text_input("Title", "LLM inference throughput: predictions and how far to trust them")
-predictions = pd.DataFrame(st.session_state.get("predictions", []))
-if predictions.empty:
-    st.write(
-        "No what-if predictions in this session yet: the report shows a standard grid "
-        "(ii = oo = 512 and 2048 tokens, batch 1-64). Predictions made on the Predict "
-        "page replace it."
+ws = state.workspace()
+title = st.text_input("Title", "LLM inference: sizing recommendation and how far to trust it")
+items = ws.report_items()
+if not items:
+    st.info(
+        "Nothing added yet: use **Add to report** on the Predict and Sizing pages. Until then "
+        "the report shows a standard grid of predictions and the curves."
     )
-else:
-    st.write(f"{len(predictions)} what-if predictions from this session will be included.")
-html = build_report(data, model, title, predictions, configs)
+for item_id, kind, item_title, _ in items:
+    left, right = st.columns([6, 1])
+    left.write(f"{'Decision table' if kind == 'decision' else 'Prediction'}: {plain(item_title)}")
+    if right.button("Remove", key=f"remove-{item_id}"):
+        ws.remove_report_item(item_id)
+        st.rerun()
+html, predictions = state.report_html(page.dataset_id, title)
 st.download_button(
     "Download HTML report", html.encode(), "ala-report.html", "text/html", type="primary"
 )
 st.download_button(
-    "Download parameter table (CSV)",
-    csv_bytes(model.database_),
-    "parameters.csv",
-    "text/csv",
-)
-st.download_button(
-    "Download predictions (CSV)",
+    "Download the predictions (CSV)",
     csv_bytes(predictions),
     "predictions.csv",
     "text/csv",
     disabled=predictions.empty,
 )
-with st.expander("Preview"):
-    st.iframe(html, height=700)  # user text in the report is HTML-escaped
+assert page.model is not None
+st.download_button(
+    "Download the parameter table (CSV)", csv_bytes(page.model.database_), "parameters.csv"
+)
+with st.expander("Preview", expanded=True):
+    st.iframe(html, height=900)  # user text in the report is HTML-escaped

@@ -5,10 +5,10 @@ import streamlit as st
 from ala import plots
 from ala.errors import AlaError
 from ala.scheduling.policies import POLICIES
-from ala.ui import state
+from ala.ui import panels, state
 from ala.ui.widgets import caption, plain
 
-st.title("Scheduling under output-length uncertainty")
+state.page_header("Scheduling under output-length uncertainty")
 st.caption(
     "One worker with a KV cache of M tokens; output lengths are known only as an interval: "
     "[(1−x)·o, (1+x)·o] around the truth, or a length predictor's, fitted on the first half "
@@ -66,12 +66,4 @@ caption(
     "memory grows by one token per running request per round and drops when a request "
     "finishes or is evicted; the dashed line is the capacity."
 )
-if st.button("Sweep interval widths 0.1–0.9"):
-    sweep = state.schedule_sweep(
-        trace_name, content, int(memory), int(limit), all_at_zero, tuple(policies)
-    )
-    st.plotly_chart(plots.sweep_figure(sweep.table, sweep.bounds), width="stretch")
-    caption(
-        "total latency relative to hindsight as predictions get vaguer; grey lines are the "
-        "papers' bounds for A_max and the shape of A_min's logarithmic guarantee."
-    )
+panels.width_sweep(trace_name, content, int(memory), int(limit), all_at_zero, tuple(policies))

@@ -389,3 +389,12 @@ def test_a_mix_of_lengths_lies_between_its_shortest_and_longest_request():
     assert long < mixed["concurrency"] < short
     only_long = slo_sizing(model, 1, 1, slo, tokens_per_s=1e5, lengths=lengths.tail(1)).best()
     assert only_long["concurrency"] == long
+
+
+def test_slo_sizing_without_any_target_says_so(synthetic):
+    """No TTFT and no TPOT target, on a model without latencies: a message, not an assert."""
+    from ala.errors import AlaError
+
+    model = ThroughputModel().fit(synthetic)
+    with pytest.raises(AlaError, match="at least one latency target"):
+        slo_sizing(model, 512, 512, SLO(), tokens_per_s=1000.0)

@@ -1,60 +1,64 @@
-"""Background annealing runs: a worker process per run that writes every step to the workspace.
+"""Progress of background work on every page: jobs and annealing runs, with ETA and cancel.
 
-The worker never calls ``st.*`` and does not share the server's interpreter, so it neither
-slows rendering nor dies with a page switch; pages poll the workspace from a fragment. The
-store is process-safe (SQLite in WAL mode, one connection per call). Cancelling sets a flag in
-the database that the worker's ``should_stop`` reads.
+The sidebar panel is a fragment that polls the workspace every two seconds while anything
+runs, so a long evaluation shows its progress on whatever page the user is on and after a
+reload; the work itself runs in worker processes (:mod:`ala.jobs`) and never in the server.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-from pathlib import Path
+import streamlit as st
 
-import pandas as pd
-
-from ala.annealing import AnnealSettings, anneal
-from ala.errors import AlaError
+from ala.jobs import JobState, job_states, run_states
 from ala.store import Workspace
 
-
-def start_run(
-    workspace: Workspace,
-    dataset_id: int,
-    config: str,
-    universe: pd.DataFrame,
-    settings: AnnealSettings,
-) -> int:
-    """Create a run in the workspace and start annealing it in a separate process."""
-    run_id = workspace.create_run(dataset_id, config, settings, universe)
-    # "spawn": a fresh interpreter, never a fork of the server with its threads and sockets.
-    context = multiprocessing.get_context("spawn")
-    process = context.Process(
-        target=work,
-        args=(str(workspace.path), run_id, config, universe, settings),
-        name=f"ala-anneal-{run_id}",
-        daemon=True,
-    )
-    process.start()
-    return run_id
+POLL_S = 2.0
 
 
-def work(
-    workspace_path: str, run_id: int, config: str, universe: pd.DataFrame, settings: AnnealSettings
-) -> None:
-    """The worker process: anneal, writing each step, and record how the run ended."""
-    workspace = Workspace(Path(workspace_path))
-    workspace.claim_run(run_id)
-    try:
-        run = anneal(
-            universe,
-            settings,
-            config=config,
-            on_step=lambda step: workspace.add_step(run_id, step),
-            should_stop=lambda: workspace.cancel_requested(run_id),
-        )
-        workspace.finish_run(run_id, "cancelled" if run.stopped else "finished")
-    except AlaError as exc:
-        workspace.finish_run(run_id, "failed", str(exc))
-    except Exception as exc:  # noqa: BLE001 - a worker must record any failure, not vanish
-        workspace.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
+def sidebar(workspace: Workspace) -> None:
+    """Draw the background-work panel in the sidebar (polling only while work is active)."""
+    states = job_states(workspace, limit=8) + run_states(workspace)
+    active = any(s.active for s in states)
+    with st.sidebar:
+        st.fragment(_panel, run_every=POLL_S if active else None)(workspace)
+
+
+def _panel(workspace: Workspace) -> None:
+    states = job_states(workspace, limit=8)
+    runs = [r for r in run_states(workspace) if r.active]
+    if not states and not runs:
+        return
+    st.markdown("**Background work**")
+    for state in states:
+        if state.active:
+            job_progress(workspace, state, key="side")
+    for run in runs:  # cancelled on the Annealing page, which owns the run's chart
+        st.progress(run.fraction, text=f"#{run.id} {run.title}: {run.describe()}")
+    done = [s for s in states if not s.active][:3]
+    for state in done:
+        st.caption(f"#{state.id} {state.title}: {state.status} ({state.describe()})")
+
+
+def job_progress(workspace: Workspace, state: JobState, key: str) -> None:
+    """One job's progress bar with its ETA, and a Cancel button while it runs."""
+    st.progress(state.fraction, text=f"#{state.id} {state.title}: {state.describe()}")
+    if state.active and st.button("Cancel", key=f"cancel-job-{key}-{state.id}"):
+        workspace.cancel_job(state.id)
+        st.toast(f"Cancelling #{state.id}...")
+
+
+def watch(workspace: Workspace, job_id: int) -> JobState | None:
+    """Poll one job in a fragment on the page that started it; when it ends, rerun the page
+    so it draws the result. Returns the job's state at this run."""
+    state = next((s for s in job_states(workspace, limit=50) if s.id == job_id), None)
+    if state is None or not state.active:
+        return state
+
+    def poll() -> None:
+        now = next((s for s in job_states(workspace, limit=50) if s.id == job_id), None)
+        if now is None or not now.active:
+            st.rerun(scope="app")
+        job_progress(workspace, now, key="page")
+
+    st.fragment(poll, run_every=1.0)()
+    return state

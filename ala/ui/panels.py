@@ -75,3 +75,39 @@ def benchmark_next(
             "points; on the bundled data, 6 such points cut the held-out error to 8.7 % "
             "against 9.7 % for random ones (benchmarks/suggest.py)."
         )
+
+
+def width_sweep(
+    trace_name: str,
+    content: bytes | None,
+    memory: int,
+    limit: int,
+    all_at_zero: bool,
+    policies: tuple[str, ...],
+) -> None:
+    """The width sweep as a background job (optionally on a Dask cluster), with its chart."""
+    from ala import plots
+    from ala.jobs import width_sweep_result
+    from ala.ui import jobs
+    from ala.ui.widgets import caption
+
+    st.subheader("Sweep interval widths 0.1–0.9 (in the background)")
+    dask = st.text_input("Dask scheduler (optional, e.g. tcp://10.0.0.5:8786)", key="sch-dask")
+    params = state.sweep_params(trace_name, memory, limit, all_at_zero, policies, dask)
+    job_id = state.find_job("width_sweep", params, content)
+    job = jobs.watch(state.workspace(), job_id) if job_id is not None else None
+    if (job is None or job.status not in ("queued", "running", "finished")) and st.button(
+        "Start the sweep"
+    ):
+        state.submit_job("width_sweep", params, "Width sweep", content)
+        st.rerun()
+    doc = state.job_result(job.id) if job is not None and job.status == "finished" else None
+    if doc is not None:
+        sweep = width_sweep_result(doc)
+        st.plotly_chart(plots.sweep_figure(sweep.table, sweep.bounds), width="stretch")
+        caption(
+            "total latency relative to hindsight as predictions get vaguer; grey lines are the "
+            "papers' bounds for A_max and the shape of A_min's logarithmic guarantee."
+        )
+    elif job is not None and not job.active:
+        st.info(f"The sweep ended {job.status}: {plain(job.message)}.")

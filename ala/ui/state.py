@@ -12,12 +12,13 @@ import streamlit as st
 
 from ala.annealing import AnnealSettings
 from ala.configs import ConfigKey, config_keys
+from ala.context import Context
 from ala.data import Benchmarks, load_benchmarks
 from ala.datasets import sample_dataset_path
 from ala.errors import AlaError, DataError, ModelFileError
 from ala.model import ThroughputModel
 from ala.results import CurvePrediction
-from ala.service import Comparison, PolicyComparison, WidthSweep
+from ala.service import PolicyComparison
 from ala.sizing import SizingResult, size_deployment
 from ala.store import Workspace
 from ala.tables import read_table
@@ -26,13 +27,50 @@ SAMPLE_NAME = "LLM-Inference-Bench (sample, BSD-3-Clause)"
 MAX_ROWS = 1_000_000
 
 
-@st.cache_resource
 def workspace() -> Workspace:
-    """The workspace (created with the bundled sample on first use)."""
-    ws = Workspace()
+    """This session's workspace (created with the bundled sample on first use).
+
+    One shared workspace when the app is used on this machine; one per browser session,
+    named in the URL (``?ws=``), when it is served to others or ``ALA_SESSION_WORKSPACES=1``.
+    """
+    return _workspace(session_name())
+
+
+@st.cache_resource
+def _workspace(name: str | None) -> Workspace:
+    from ala.store import default_path, session_workspace_path
+
+    ws = Workspace(None if name is None else session_workspace_path(default_path(), name))
     if ws.datasets().empty:
         _add_sample(ws)
     return ws
+
+
+def session_name() -> str | None:
+    """This browser session's workspace name, or None for the shared workspace.
+
+    A name from the URL that is not a valid name is replaced by a new one (never used as a
+    path), so a tampered link opens an empty workspace of its own.
+    """
+    import os
+    import secrets
+    from urllib.parse import urlparse
+
+    from ala.store import SESSION_NAME, sessions_by_default
+
+    try:
+        host = urlparse(st.context.url or "").hostname
+    except Exception:  # noqa: BLE001 - no browser (AppTest): treat as this machine
+        host = None
+    if not sessions_by_default(host, os.environ.get("ALA_SESSION_WORKSPACES")):
+        return None
+    name = st.session_state.get("ws") or st.query_params.get("ws", "")
+    if not SESSION_NAME.fullmatch(name):
+        name = secrets.token_urlsafe(12)
+    st.session_state["ws"] = name
+    if st.query_params.get("ws") != name:
+        st.query_params["ws"] = name
+    return str(name)
 
 
 def _add_sample(ws: Workspace) -> None:
@@ -174,30 +212,41 @@ def _validate(
     return UploadOutcome(None, data, None)
 
 
-def evaluation(
+def evaluation_params(
     dataset_id: int, methods: tuple[str, ...], protocols: tuple[str, ...], level: float
-) -> Comparison:
-    """Methods compared under the protocols, with coverage; errors carry a ``model`` column."""
-    return _evaluation(dataset_id, fingerprint(dataset_id), methods, protocols, level)
+) -> dict[str, Any]:
+    """The parameters of an ``evaluate`` job; the fingerprint keeps reuse honest."""
+    return {
+        "dataset_id": dataset_id,
+        "methods": list(methods),
+        "protocols": list(protocols),
+        "level": level,
+        "fingerprint": fingerprint(dataset_id),
+    }
+
+
+def find_job(kind: str, params: dict[str, Any], payload: bytes | None = None) -> int | None:
+    """The newest job for exactly this work, in any state, if any."""
+    from ala.jobs import job_key
+
+    return workspace().latest_job(job_key(kind, params, payload))
+
+
+def submit_job(kind: str, params: dict[str, Any], title: str, payload: bytes | None = None) -> int:
+    """Start (or reuse) a background job; returns its id."""
+    from ala.jobs import submit
+
+    return submit(workspace(), kind, params, title, payload)
+
+
+def job_result(job_id: int) -> dict[str, Any] | None:
+    """A finished job's result document."""
+    return _job_result(str(workspace().path), job_id, workspace().job_status(job_id))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _evaluation(
-    dataset_id: int,
-    fingerprint: str,
-    methods: tuple[str, ...],
-    protocols: tuple[str, ...],
-    level: float,
-) -> Comparison:
-    from ala.service import compare
-
-    data = benchmarks(dataset_id)
-    result = compare(data, list(methods), list(protocols), level=level)
-    if "model" not in data.config_columns:
-        return result
-    where = data.config_columns.index("model")
-    errors = result.errors.assign(model=[key[where] for key in result.errors["config"]])
-    return Comparison(result.summary.round(2), errors, result.skipped, level)
+def _job_result(path: str, job_id: int, status: str) -> dict[str, Any] | None:
+    return workspace().job_result(job_id) if status == "finished" else None
 
 
 def config_rows(dataset_id: int, key: ConfigKey) -> pd.DataFrame:
@@ -246,6 +295,13 @@ def run_title(runs: pd.DataFrame, run_id: int) -> str:
     return f"#{run_id} · {row.config} · {method} · {row.status} · {row.steps} steps{best}"
 
 
+def run_progress(dataset_id: int, run_id: int) -> Any:
+    """An annealing run's progress (iterations of those asked for, elapsed, ETA)."""
+    from ala.jobs import run_states
+
+    return next(r for r in run_states(workspace(), dataset_id) if r.id == run_id)
+
+
 def trust_report(run_id: int) -> Any:
     """Algorithm 8 for the run's own configuration rows, from the run's logs."""
     from ala.trust import TrustModel
@@ -292,38 +348,114 @@ def schedule(
     return compare_policies(_trace(trace_name, content, limit), scenario, policies)
 
 
-@st.cache_data(show_spinner="Sweeping widths...", max_entries=8)
-def schedule_sweep(
+def sweep_params(
     trace_name: str,
-    content: bytes | None,
     memory: int,
     limit: int,
     all_at_zero: bool,
     policies: tuple[str, ...],
-) -> WidthSweep:
-    """Latency ratio to hindsight over interval widths 0.1-0.9."""
-    from ala.scheduling.run import Scenario
-    from ala.service import width_sweep
+    scheduler: str,
+) -> dict[str, Any]:
+    """The parameters of a ``width_sweep`` job (an uploaded trace goes as its payload)."""
+    return {
+        "trace": trace_name,
+        "memory": memory,
+        "limit": limit,
+        "all_at_zero": all_at_zero,
+        "policies": list(policies),
+        "scheduler": scheduler.strip(),
+    }
 
-    scenario = Scenario(memory=memory, all_at_zero=all_at_zero)
-    return width_sweep(_trace(trace_name, content, limit), scenario, policies)
 
+# ------------------------------------------------------------------------- report items
+def add_prediction_to_report(config: dict[str, str], prediction: CurvePrediction, bb: float) -> int:
+    """Keep the what-if at batch ``bb`` (with its interval and confidence) for the report."""
+    from ala.decision import confidence, source_of
 
-def remember_prediction(config: dict[str, str], prediction: CurvePrediction, bb: float) -> None:
-    """Add the what-if at batch ``bb`` to this session's list for the report (no duplicates)."""
     row = prediction.at(bb)
-    record = {
+    record: dict[str, Any] = {
         **config,
         "ii": prediction.ii,
         "oo": prediction.oo,
         "bb": float(bb),
         "thpt_pred": float(row["thpt_pred"]),
     }
-    if "thpt_lo" in prediction.frame:
-        record |= {"thpt_lo": float(row["thpt_lo"]), "thpt_hi": float(row["thpt_hi"])}
-    history = st.session_state.setdefault("predictions", [])
-    if record not in history:
-        history.append(record)
+    if "thpt_lo" in prediction.frame and pd.notna(row["thpt_lo"]):
+        lo, hi, mid = float(row["thpt_lo"]), float(row["thpt_hi"]), float(row["thpt_pred"])
+        record |= {"thpt_lo": lo, "thpt_hi": hi}
+        record["confidence"] = confidence(
+            source_of(str(row["situation"])), (hi - lo) / mid if mid > 0 else float("inf")
+        )
+    else:
+        record["confidence"] = "low"
+    title = " / ".join(config.values()) + f" · ii={prediction.ii:g}, oo={prediction.oo:g}"
+    return workspace().add_report_item("prediction", f"{title}, batch {bb:g}", record)
+
+
+def add_decision_to_report(dataset_id: int, context: Context, keys: Sequence[ConfigKey]) -> int:
+    """Keep a sizing question (its context and candidates) for the report."""
+    from ala.context import to_query
+
+    doc = {
+        "dataset": dataset_id,
+        "query": to_query(context),
+        "configs": [list(k) for k in keys],
+    }
+    title = f"Sizing for {context.target:,.6g} {context.target_unit}, ii={context.ii:g}, "
+    return workspace().add_report_item("decision", title + f"oo={context.oo:g}", doc)
+
+
+def report_html(dataset_id: int, title: str) -> tuple[str, pd.DataFrame]:
+    """The report from the items added in this workspace, and the predictions it lists."""
+    from ala.context import from_query
+    from ala.report import build_report
+
+    items = workspace().report_items()
+    predictions = pd.DataFrame([doc for _, kind, _, doc in items if kind == "prediction"])
+    decisions = [doc for _, kind, _, doc in items if kind == "decision"]
+    context = table = None
+    fitted = model(dataset_id)
+    if decisions:
+        last = decisions[-1]
+        context = from_query(last["query"])
+        keys = [tuple(k) for k in last["configs"]]
+        table = decision(dataset_id, context, tuple(keys))
+    ids = [fitted.config_id(k) for k in table["config"][:4]] if table is not None else None
+    if ids is None and len(predictions):
+        cols = fitted.config_columns_
+        added = {tuple(str(v) for v in row) for row in predictions[cols].itertuples(index=False)}
+        ids = [fitted.config_id(k) for k in sorted(added) if k in fitted.configs_][:4] or None
+    html = build_report(benchmarks(dataset_id), fitted, title, predictions, ids, context, table)
+    return html, predictions
+
+
+# ------------------------------------------------------------------------- decision table
+def candidates(fitted: ThroughputModel, context: Context) -> list[ConfigKey]:
+    """The configurations to size: the context's; without any, those of the first
+    configuration's model (or all when the data have no model column)."""
+    chosen = [k for k in context.configs if k in fitted.configs_]
+    if chosen:
+        return chosen
+    columns = fitted.config_columns_
+    if "model" not in columns:
+        return list(fitted.configs_)[:24]
+    where = columns.index("model")
+    first = fitted.configs_[0][where]
+    return [k for k in fitted.configs_ if k[where] == first]
+
+
+def decision(dataset_id: int, context: Context, keys: tuple[ConfigKey, ...]) -> pd.DataFrame:
+    """The sizing decision table for ``keys`` (cached per dataset and question)."""
+    return _decision(dataset_id, fingerprint(dataset_id), context, keys)
+
+
+@st.cache_data(show_spinner="Sizing each configuration...", max_entries=32)
+def _decision(
+    dataset_id: int, fingerprint: str, context: Context, keys: tuple[ConfigKey, ...]
+) -> pd.DataFrame:
+    from ala.decision import decision_table
+
+    return decision_table(model(dataset_id), context, list(keys))
 
 
 def start_anneal(dataset_id: int, key: ConfigKey, settings: AnnealSettings, seed: int) -> int:
@@ -331,12 +463,10 @@ def start_anneal(dataset_id: int, key: ConfigKey, settings: AnnealSettings, seed
     from dataclasses import replace
 
     from ala.configs import config_label
-    from ala.ui import jobs
+    from ala.jobs import start_anneal as start
 
     universe = config_rows(dataset_id, key)
-    return jobs.start_run(
-        workspace(), dataset_id, config_label(key), universe, replace(settings, seed=seed)
-    )
+    return start(workspace(), dataset_id, config_label(key), universe, replace(settings, seed=seed))
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +476,16 @@ class PageContext:
     dataset_id: int
     data: Benchmarks
     model: ThroughputModel | None
+
+
+def page_header(title: str) -> None:
+    """The page title, and the background-work panel in the sidebar (on every page)."""
+    from ala.ui import jobs
+    from ala.ui.widgets import keep
+
+    keep()
+    st.title(title)
+    jobs.sidebar(workspace_or_stop())
 
 
 def open_page(title: str, fit: bool = True) -> PageContext:
@@ -360,7 +500,7 @@ def open_page(title: str, fit: bool = True) -> PageContext:
     """
     from ala.ui.widgets import plain
 
-    st.title(title)
+    page_header(title)
     try:
         dataset_id = current_dataset_id()
         data = benchmarks(dataset_id)
@@ -573,15 +713,19 @@ class SloQuestion:
     level: float
 
 
-def slo_plan(dataset_id: int, q: SloQuestion) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
-    """The ranked plan and its Pareto data for the dataset's model (cached per question)."""
+def slo_plan(
+    dataset_id: int, q: SloQuestion
+) -> tuple[Any, pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """The ranked plan, its Pareto data and each configuration's colour (cached per
+    question)."""
     return _slo_plan(dataset_id, fingerprint(dataset_id), q)
 
 
 @st.cache_data(show_spinner="Sizing every configuration...", max_entries=32)
 def _slo_plan(
     dataset_id: int, fingerprint: str, q: SloQuestion
-) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+) -> tuple[Any, pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    from ala.plots import config_color
     from ala.service import plan_slo
     from ala.slo import SLO, pareto_frame
 
@@ -597,7 +741,8 @@ def _slo_plan(
         level=q.level,
     )
     curves, measured = pareto_frame(fitted, plan)
-    return plan, curves, measured
+    colors = {label: config_color(i) for i, label in enumerate(fitted.labels_)}
+    return plan, curves, measured, colors
 
 
 # ------------------------------------------------------------------------- benchmark this next

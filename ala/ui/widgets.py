@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from ala.configs import COLUMN_TITLES
+from ala.context import TARGET_UNITS, Context
 from ala.errors import AlaError
 from ala.model import ThroughputModel
 from ala.sizing import SizingResult
@@ -18,29 +19,120 @@ from ala.sizing import SizingResult
 LABELS = COLUMN_TITLES
 
 
-def config_picker(frame: pd.DataFrame, columns: Sequence[str], key: str) -> dict[str, str]:
-    """Cascading select boxes, one per configuration column; returns the chosen values."""
+def config_picker(
+    frame: pd.DataFrame, columns: Sequence[str], key: str, start: Sequence[str] = ()
+) -> dict[str, str]:
+    """Cascading select boxes, one per configuration column, starting from the values
+    ``start`` (the shared context's first configuration); returns the chosen values."""
     chosen: dict[str, str] = {}
     rows = frame
     cells = st.columns(max(len(columns), 1))
-    for cell, col in zip(cells, columns, strict=False):
+    for i, (cell, col) in enumerate(zip(cells, columns, strict=False)):
         options = sorted(rows[col].astype(str).unique(), key=_natural)
-        value = cell.selectbox(plain(LABELS.get(col, col)), options, key=f"{key}-{col}")
+        wanted = start[i] if i < len(start) else None
+        index = options.index(wanted) if wanted in options else 0
+        value = cell.selectbox(
+            plain(LABELS.get(col, col)), options, index=index, key=f"{key}-{col}"
+        )
         chosen[col] = str(value)
         rows = rows[rows[col].astype(str) == str(value)]
     return chosen
 
 
-def config_multiselect(model: ThroughputModel, label: str, key: str, default: int = 1) -> list[int]:
-    """Pick configurations by id; shown by label, sorted by label."""
+def config_multiselect(
+    model: ThroughputModel, label: str, key: str, default: int = 1, start: Sequence[Any] = ()
+) -> list[int]:
+    """Pick configurations by id; shown by label, sorted by label. The shared context's
+    configurations (``start``, keys) are chosen first; else the first ``default``."""
     labels = model.labels_
     options = sorted(range(len(labels)), key=lambda i: labels[i])
+    chosen = [model.config_id(k) for k in start if k in model.configs_]
     return [
         int(i)
         for i in st.multiselect(
-            label, options, default=options[:default], key=key, format_func=labels.__getitem__
+            label,
+            options,
+            default=chosen or options[:default],
+            key=key,
+            format_func=labels.__getitem__,
         )
     ]
+
+
+# Page-specific choices that are not part of the shared context but must survive a visit to
+# another page (the Compare page's methods, the Scheduling page's scenario, ...).
+KEPT = (
+    "cmp-methods",
+    "cmp-protocols",
+    "cmp-level",
+    "curve-lengths",
+    "sch-trace",
+    "sch-mem",
+    "sch-kind",
+    "sch-width",
+    "sch-limit",
+    "sch-zero",
+    "sch-pol",
+    "sch-dask",
+)
+
+
+def keep(keys: Sequence[str] = KEPT) -> None:
+    """Keep these widgets' values when the user switches pages and comes back.
+
+    Streamlit forgets the state of widgets that were not drawn in a run; assigning a widget's
+    value to its key again, on every run of every page, makes it ordinary session state.
+    """
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def workload_inputs(context: Context, batch: bool = True) -> Context:
+    """Lengths, batch, interval level, target and price, starting from the shared context;
+    what the user changes goes back into it (and the URL)."""
+    from ala.ui import context as shared
+
+    c1, c2, c3, c4 = st.columns(4)
+    ii = c1.number_input("Input tokens (ii)", 1, None, int(context.ii), 64, key="ctx-ii")
+    oo = c2.number_input("Output tokens (oo)", 1, None, int(context.oo), 64, key="ctx-oo")
+    bb = (
+        c3.number_input("Batch size / concurrency", 1, None, int(context.bb), 1, key="ctx-bb")
+        if batch
+        else context.bb
+    )
+    level = c4.slider("Interval level", 0.5, 0.99, float(context.level), 0.01, key="ctx-level")
+    t1, t2, t3, t4 = st.columns(4)
+    target = t1.number_input("Target load", 0.01, None, float(context.target), key="ctx-target")
+    unit = t2.radio(
+        "Target in",
+        TARGET_UNITS,
+        index=TARGET_UNITS.index(context.target_unit),
+        horizontal=True,
+        key="ctx-unit",
+    )
+    price = t3.number_input(
+        "Price per accelerator-hour (0 = skip cost)",
+        0.0,
+        None,
+        float(context.price or 0.0),
+        0.5,
+        key="ctx-price",
+    )
+    currency = t4.text_input("Currency", context.currency, max_chars=8, key="ctx-currency")
+    if not (currency.isalpha() and currency):
+        st.warning("A currency is a code of letters (USD, EUR, ...): USD is used.")
+        currency = "USD"
+    return shared.update(
+        ii=float(ii),
+        oo=float(oo),
+        bb=float(bb),
+        level=float(level),
+        target=float(target),
+        target_unit=unit,
+        price=float(price) or None,
+        currency=currency.upper(),
+    )
 
 
 def _natural(text: str) -> tuple[int, float | str]:

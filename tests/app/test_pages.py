@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ PAGES = [
     "pages/data.py",
     "pages/curves.py",
     "pages/predict.py",
+    "pages/sizing.py",
     "pages/transfer.py",
     "pages/slo.py",
     "pages/compare.py",
@@ -30,7 +32,7 @@ def app(tmp_path, monkeypatch):
 
     # A fresh workspace per test; results cached by dataset fingerprint stay valid across
     # workspaces (the sample is fitted once per session).
-    state.workspace.clear()
+    state._workspace.clear()  # noqa: SLF001 - a fresh workspace per test
     at = AppTest.from_file(APP, default_timeout=180)
     return at.run()
 
@@ -117,10 +119,10 @@ def test_curves_page_suggests_what_to_benchmark_next_for_the_configuration(app):
 def test_whatif_change_updates_the_prediction(app):
     at = app.switch_page("pages/predict.py").run()
     first = at.metric[0].value
-    at.number_input(key="p-bb").set_value(1).run()
+    at.number_input(key="ctx-bb").set_value(1).run()
     no_errors(at)
     assert at.metric[0].value != first
-    at.number_input(key="p-ii").set_value(3000).run()
+    at.number_input(key="ctx-ii").set_value(3000).run()
     no_errors(at)
     assert any("learned curve" in m.value for m in at.markdown)
 
@@ -135,9 +137,9 @@ def test_whatif_that_cannot_fit_in_memory_says_so(app):
         ("model", "meta-llama/Llama-2-7b-hf"),
     ):
         at.selectbox(key=f"predict-{column}").set_value(value).run()
-    at.number_input(key="p-ii").set_value(3000)
-    at.number_input(key="p-oo").set_value(300)
-    at.number_input(key="p-bb").set_value(200).run()
+    at.number_input(key="ctx-ii").set_value(3000)
+    at.number_input(key="ctx-oo").set_value(300)
+    at.number_input(key="ctx-bb").set_value(200).run()
     no_errors(at)
     assert any("Infeasible: does not fit in memory" in text(e) for e in at.error)
     assert any("limited to" in text(m) for m in [*at.markdown, *at.caption, *at.warning])
@@ -197,7 +199,7 @@ def test_annealing_run_starts_streams_and_survives_a_new_session(app):
 def test_report_without_history_shows_a_standard_prediction_grid(app):
     at = app.switch_page("pages/report.py").run()
     no_errors(at)
-    assert any("standard grid" in m.value for m in at.markdown)
+    assert any("standard grid" in text(i) for i in at.info)
 
 
 def test_a_model_saved_by_an_older_version_is_refitted_not_shown_as_an_error(app, tmp_path):
@@ -260,7 +262,7 @@ def test_a_damaged_workspace_shows_one_message_with_its_path(tmp_path, monkeypat
     folder.mkdir()
     (folder / "workspace.sqlite").write_bytes(b"garbage" * 500)
     monkeypatch.setenv("ALA_WORKSPACE", str(folder))
-    state.workspace.clear()
+    state._workspace.clear()  # noqa: SLF001 - a fresh workspace per test
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert any("workspace.sqlite" in text(e) and "damaged" in text(e) for e in at.error)
@@ -291,6 +293,10 @@ def test_compare_on_a_dataset_too_small_to_hold_out_explains_what_it_needs(app):
     app.file_uploader[0].set_value(("tiny.csv", csv, "text/csv")).run()
     at = app.switch_page("pages/compare.py").run()
     at.button[0].click().run()
+    deadline = time.monotonic() + 120  # the evaluation runs in a worker process
+    while not any("at least 3" in text(i) for i in at.info) and time.monotonic() < deadline:
+        time.sleep(1)
+        at.run()
     no_errors(at)
     assert any("at least 3 input/output lengths" in text(i) for i in at.info)
     report = at.switch_page("pages/report.py").run()
@@ -400,3 +406,57 @@ def test_slo_page_on_throughput_only_data_says_what_it_needs(app):
     at = app.switch_page("pages/slo.py").run()
     no_errors(at)
     assert any("the model has no ttft_ms" in text(e) for e in at.error)
+
+
+def test_the_workload_and_configuration_follow_the_user_across_pages(app):
+    """Typed on Predict, kept on Sizing and Curves, and written to the URL for sharing."""
+    at = app.switch_page("pages/predict.py").run()
+    at.number_input(key="ctx-ii").set_value(1024)
+    at.number_input(key="ctx-bb").set_value(48)
+    at.number_input(key="ctx-price").set_value(2.5).run()
+    chosen = [s.value for s in at.selectbox if s.key and s.key.startswith("predict-")]
+    at = at.switch_page("pages/sizing.py").run()
+    no_errors(at)
+    assert at.number_input(key="ctx-ii").value == 1024
+    assert at.number_input(key="ctx-price").value == 2.5
+    assert at.query_params["ii"] in ("1024", ["1024"])
+    assert at.query_params["price"] in ("2.5", ["2.5"])
+    at = at.switch_page("pages/predict.py").run()
+    assert at.number_input(key="ctx-bb").value == 48  # back again: nothing was reset
+    assert [s.value for s in at.selectbox if s.key and s.key.startswith("predict-")] == chosen
+    at = at.switch_page("pages/curves.py").run()
+    picked = at.multiselect(key="ctx-configs").value
+    assert len(picked) == 1
+    assert at.multiselect(key="ctx-configs").format_func(picked[0]) == " / ".join(chosen)
+
+
+def test_a_shared_link_opens_the_same_question_and_a_tampered_one_is_named():
+    fresh = AppTest.from_file(APP, default_timeout=180)
+    fresh.query_params.update({"ii": "2048", "oo": "64", "cur": "EUR", "level": "7"})
+    at = fresh.switch_page("pages/sizing.py").run()
+    no_errors(at)
+    assert at.number_input(key="ctx-ii").value == 2048
+    assert at.text_input(key="ctx-currency").value == "EUR"
+    assert any("level=" in text(w) for w in at.warning)
+
+
+def test_a_long_evaluation_shows_progress_and_survives_a_page_switch(app):
+    at = app.switch_page("pages/compare.py").run()
+    at.multiselect(key="cmp-methods").set_value(["default"])
+    at.multiselect(key="cmp-protocols").set_value(["loo_inner", "max_batch"]).run()
+    at.button[0].click().run()
+    at = at.switch_page("pages/data.py").run()  # the user goes elsewhere meanwhile
+    no_errors(at)
+    assert any("Background work" in m.value for m in at.markdown)  # the sidebar panel
+    progress = [p.proto.text for p in at.get("progress")]
+    finished = [c.value for c in at.caption if "Evaluate default: finished" in c.value]
+    assert progress or finished  # a bar with its ETA while it runs, its outcome after
+    deadline = time.monotonic() + 300
+    at = at.switch_page("pages/compare.py").run()
+    while not at.dataframe and time.monotonic() < deadline:
+        time.sleep(2)
+        at.run()
+    no_errors(at)
+    summary = at.dataframe[0].value
+    assert set(summary["method"]) == {"default"}
+    assert not at.button or at.button[0].label != "Run evaluation"  # reused, not asked again

@@ -253,9 +253,27 @@ def cmd_report(args: argparse.Namespace) -> int:
     """``ala report``: the HTML report for a dataset and a saved model."""
     from ala.report import write_report
 
+    from ala.context import Context
+
     data = _load(args)
     configs = [_config_key(text, data.config_columns) for text in args.config or []]
-    write_report(data, args.model, args.output, title=args.title, configs=configs)
+    context = None
+    if args.target is not None:
+        if not (args.target > 0 and args.ii > 0 and args.oo > 0 and 0 < args.level < 1):
+            raise AlaError("--target, --ii and --oo must be positive and --level in (0, 1)")
+        if args.price is not None and args.price < 0:
+            raise AlaError("--price cannot be negative")
+        context = Context(
+            configs=tuple(configs),
+            ii=args.ii,
+            oo=args.oo,
+            level=args.level,
+            target=args.target,
+            target_unit=args.unit,
+            price=args.price or None,
+            currency=args.currency.upper(),
+        )
+    write_report(data, args.model, args.output, args.title, configs, context)
     print(f"report written to {args.output}", file=sys.stderr)
     return 0
 
@@ -768,8 +786,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--config",
         action="append",
         metavar="COL=VALUE,...",
-        help="configuration to show, repeatable (default: the two with the most rows)",
+        help="configuration to show and size, repeatable (default: the two with the most rows; "
+        "with --target every configuration is sized)",
     )
+    rep.add_argument(
+        "--target",
+        type=float,
+        help="load to size for: the report then opens with a recommendation and a decision table",
+    )
+    rep.add_argument("--unit", choices=["tokens/s", "requests/s"], default="tokens/s")
+    rep.add_argument("--ii", type=float, default=512.0, help="input tokens per request")
+    rep.add_argument("--oo", type=float, default=512.0, help="output tokens per request")
+    rep.add_argument("--price", type=float, help="price per accelerator-hour")
+    rep.add_argument("--currency", default="USD", help="currency code of --price")
+    rep.add_argument("--level", type=float, default=0.9, help="interval level of the ranges")
     rep.set_defaults(func=cmd_report)
 
     an = sub.add_parser("anneal", help="simulated annealing over training subsets (Algorithm 6)")

@@ -104,3 +104,20 @@ def test_predict_with_a_non_model_file_fails_clearly(tmp_path, bench_csv):
     assert result.returncode == 2
     assert "not an ala model file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_report_with_a_target_opens_with_a_recommendation(tmp_path, bench_csv):
+    """``ala report --target`` sizes every configuration and leads with the cheapest."""
+    model = tmp_path / "m.json"
+    assert run("fit", bench_csv, "-o", model, cwd=tmp_path).returncode == 0
+    out = tmp_path / "r.html"
+    args = ("--target", 5000, "--ii", 128, "--oo", 128, "--price", 3, "--currency", "eur")
+    done = run("report", bench_csv, model, "-o", out, *args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    html = out.read_text()
+    assert "<b>Recommendation.</b>" in html
+    assert "5,000 tokens/s" in html
+    assert "Cost per hour (EUR)" in html
+    bad = run("report", bench_csv, model, "-o", out, "--target", 0, cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "--target" in bad.stderr

@@ -110,3 +110,55 @@ def test_report_tables_print_integers_as_integers(synthetic):
     html = build_report(synthetic, model, "T")
     assert ">512<" in html
     assert "512.000" not in html
+
+
+def test_session_workspace_names_cannot_leave_the_workspace_folder(tmp_path):
+    from ala.errors import WorkspaceError
+    from ala.store import session_workspace_path, sessions_by_default
+
+    good = session_workspace_path(tmp_path, "Abc_def-12345")
+    assert good == (tmp_path / "sessions" / "Abc_def-12345").resolve()
+    for bad in ("../../etc", "..", "a/b/c/d/e/f", "short", "x" * 65, "name with space", ""):
+        with pytest.raises(WorkspaceError, match="workspace name"):
+            session_workspace_path(tmp_path, bad)
+    assert not sessions_by_default("localhost")
+    assert not sessions_by_default("127.0.0.1")
+    assert sessions_by_default("ala.example.com")
+    assert sessions_by_default("localhost", "1")
+    assert not sessions_by_default("ala.example.com", "0")
+
+
+def test_report_items_are_kept_once_and_removable(tmp_path):
+    ws = Workspace(tmp_path)
+    first = ws.add_report_item("prediction", "A", {"ii": 1.0, "thpt_pred": 2.0})
+    assert ws.add_report_item("prediction", "A again", {"thpt_pred": 2.0, "ii": 1.0}) == first
+    second = ws.add_report_item("decision", "B", {"query": {}})
+    assert [i for i, *_ in Workspace(tmp_path).report_items()] == [first, second]
+    ws.remove_report_item(first)
+    assert [k for _, k, _, _ in ws.report_items()] == ["decision"]
+
+
+def test_the_report_opens_with_the_question_and_the_recommendation(sample_model, shared_benchmarks):
+    """Summary first (question, recommendation with range and confidence, caveats), then the
+    decision table with human titles; no raw column names, integers as integers."""
+    import re
+
+    from ala.context import Context
+    from ala.decision import decision_table
+
+    keys = tuple(k for k in sample_model.configs_ if k[3] == "meta-llama/Meta-Llama-3-8B")[:4]
+    context = Context(configs=keys, target=30_000, price=2.5, currency="EUR")
+    table = decision_table(sample_model, context)
+    html = build_report(shared_benchmarks, sample_model, "T", None, None, context, table)
+    summary = html[html.index("<h2>Summary</h2>") : html.index("<h2>Decision table</h2>")]
+    assert "30,000 tokens/s" in summary
+    assert "2.50 EUR per accelerator-hour" in summary
+    assert str(table["configuration"].iloc[0]) in summary
+    assert f"<b>{table['gpus'].iloc[0]:,.0f} accelerators</b>" in summary
+    assert "Confidence: <b>" in summary
+    assert "Caveats" in summary
+    assert html.index("<h2>Summary</h2>") < html.index("<h2>Decision table</h2>")
+    assert "Cost per million tokens (EUR)" in html
+    text = re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    for raw in (">thpt_pred<", ">acc<", ">fit_s<", ">median_ape<", "512.000"):
+        assert raw not in text

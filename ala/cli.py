@@ -251,9 +251,8 @@ def cmd_expect(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``ala report``: the HTML report for a dataset and a saved model."""
-    from ala.report import write_report
-
     from ala.context import Context
+    from ala.report import write_report
 
     data = _load(args)
     configs = [_config_key(text, data.config_columns) for text in args.config or []]

@@ -214,19 +214,33 @@ def _short(label: str, width: int = 60) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
 
 
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star", "hexagon")
+
+
 def residuals_figure(residuals: pd.DataFrame) -> go.Figure:
-    """Residuals (measured - fitted, % of measured) by batch size."""
+    """Residuals (measured - fitted, % of measured) by batch size: colour = configuration
+    (:func:`config_color` of ``config`` when the frame has it), marker = (ii, oo) length."""
     fig = go.Figure()
-    for i, ((ii, oo), rows) in enumerate(residuals.groupby(["ii", "oo"])):
+    by_config = "config" in residuals and residuals["config"].nunique() > 1
+    lengths = list(dict.fromkeys(zip(residuals["ii"], residuals["oo"], strict=True)))
+    keys = ["config", "ii", "oo"] if "config" in residuals else ["ii", "oo"]
+    for i, (group, rows) in enumerate(residuals.groupby(keys, sort=False)):
+        config, ii, oo = group if len(keys) == 3 else (None, *group)
         pct = rows["residual"] / rows["thpt"] * 100
+        label = str(rows["label"].iloc[0]) if "label" in rows else ""
+        length = f"ii={ii:g}, oo={oo:g}"
         fig.add_trace(
             go.Scatter(
                 x=rows["bb"],
                 y=pct,
                 mode="markers",
-                name=f"ii={ii:g}, oo={oo:g}",
-                marker={"color": color(i), "size": 8},
-                hovertemplate="batch %{x}: %{y:+.2f} %<extra></extra>",
+                name=f"{label} · {length}" if by_config else length,
+                marker={
+                    "color": config_color(int(config)) if config is not None else color(i),
+                    "symbol": SYMBOLS[lengths.index((ii, oo)) % len(SYMBOLS)],
+                    "size": 8,
+                },
+                hovertemplate=f"{label} {length}<br>batch %{{x}}: %{{y:+.2f}} %<extra></extra>",
             )
         )
     fig.add_hline(y=0, line_color="grey")

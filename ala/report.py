@@ -378,7 +378,7 @@ def _render(
             "<h2>Accuracy on held-out data</h2>",
             "<p>Measured out of fold, on benchmark points each fit did not see:</p>",
             _accuracy_words(accuracy),
-            _table(accuracy),
+            _table(accuracy.assign(protocol=accuracy["protocol"].map(PROTOCOL_WORDS))),
         ]
     parts += [
         "<h2>Data provenance</h2>",

@@ -19,16 +19,14 @@ if not keys:
     st.info("Choose at least one configuration to size.")
     st.stop()
 table = state.decision(page.dataset_id, shared, keys)
-best = table.iloc[0]
+best, shown = table.iloc[0], display_table(table)
 if best["batch"] == best["batch"]:  # not NaN: the first row could be sized
     st.success(
         plain(
-            f"Recommended: {best['configuration']}, {best['gpus']:,.0f} accelerators "
-            f"({best['gpus_lo']:,.0f}–{best['gpus_hi']:,.0f}) at batch {best['batch']:,.0f}; "
-            f"confidence {best['confidence']}."
+            f"Recommended: {best['configuration']}, {shown.iloc[0]['Accelerators']} "
+            f"accelerators at batch {best['batch']:,.0f}; confidence {best['confidence']}."
         )
     )
-shown = display_table(table)
 st.dataframe(shown, hide_index=True, width="stretch")
 caption(
     "one row per configuration, best first (cheapest with a price, else fewest accelerators; "

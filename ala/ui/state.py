@@ -420,6 +420,10 @@ def report_html(dataset_id: int, title: str) -> tuple[str, pd.DataFrame]:
         context = from_query(last["query"])
         keys = [tuple(k) for k in last["configs"]]
         table = decision(dataset_id, context, tuple(keys))
+    if len(predictions):  # stored sorted by name: back in reading order
+        order = [*fitted.config_columns_, "ii", "oo", "bb", "thpt_pred", "thpt_lo", "thpt_hi"]
+        first = [c for c in order if c in predictions]
+        predictions = predictions[first + [c for c in predictions if c not in first]]
     ids = [fitted.config_id(k) for k in table["config"][:4]] if table is not None else None
     if ids is None and len(predictions):
         cols = fitted.config_columns_

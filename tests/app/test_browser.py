@@ -77,3 +77,81 @@ def test_payloads_in_a_file_are_shown_as_text_and_exported_neutralised(app_serve
     assert "'@evil" in exported
     for line in exported.splitlines()[1:]:
         assert not any(cell.startswith(("=", "@", "+")) for cell in line.split(",")), line
+
+
+def _nav(page, title: str) -> None:
+    """Switch page the way a user does (the sidebar link), keeping the browser session."""
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
+
+
+def _type(page, label: str, value: object) -> None:
+    box = page.get_by_label(label).first
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def test_upload_predict_add_size_and_download_the_report(app_server, browser, tmp_path):
+    """The decision walk: upload -> predict -> add to report -> size several configurations
+    -> add -> download the report, whose summary and decision table are checked; the
+    workload typed on Predict is still there on Sizing (and in the URL)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
+    page.set_default_timeout(TIMEOUT)
+    page.goto(app_server)
+    page.get_by_text("Benchmark data").first.wait_for()
+    sample = sample_dataset_path().read_text().splitlines()
+    rows = [sample[0]] + [
+        line
+        for line in sample[1:]
+        if ",vLLM,meta-llama/Meta-Llama-3-8B," in line and line.startswith("Nvidia")
+    ]
+    upload = tmp_path / "llama3_vllm.csv"
+    upload.write_text("\n".join(rows) + "\n")
+    page.locator("input[type=file]").first.set_input_files(str(upload))
+    page.get_by_text("saved to the workspace").wait_for()
+
+    _nav(page, "Predict")
+    page.get_by_text("Predicted throughput").first.wait_for()
+    _type(page, "Input tokens (ii)", 1024)
+    page.wait_for_url("**ii=1024**")
+    page.get_by_role("button", name="Add to report").click()
+    page.get_by_text("Added to the report").first.wait_for()
+
+    _nav(page, "Sizing")
+    page.get_by_text("Candidate configurations").first.wait_for()
+    assert page.get_by_label("Input tokens (ii)").first.input_value() == "1024"
+    _type(page, "Price per accelerator-hour (0 = skip cost)", 2.5)
+    picker = page.locator('[data-testid="stMultiSelect"]').first
+    picker.click()
+    page.keyboard.type("H100 GPU / 2")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.get_by_text("Recommended:").first.wait_for()
+    page.locator('[data-testid="stDataFrame"]').first.wait_for()
+    page.get_by_role("button", name="Add to report").click()
+    page.get_by_text("Added the decision table").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "sizing.png"), full_page=True)
+
+    _nav(page, "Report")
+    page.get_by_text("Decision table: Sizing for").first.wait_for()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download HTML report").click()
+    report = Path(download.value.path()).read_text()
+    summary = report[report.index("<h2>Summary</h2>") : report.index("<h2>Decision table</h2>")]
+    assert "1,024 input and 512 output tokens" in summary
+    assert "2.50 USD per accelerator-hour" in summary
+    assert "<b>Recommendation.</b>" in summary
+    assert "Confidence: <b>" in summary
+    table = report[report.index("<h2>Decision table</h2>") : report.index("<h2>Predictions</h2>")]
+    assert table.count("<tr") == 3  # a header and the two configurations sized
+    assert "Nvidia H100 GPU / 2 / vLLM" in table
+    assert "Cost per hour (USD)" in table
+    predictions = report[report.index("<h2>Predictions</h2>") : report.index("<h2>Curves</h2>")]
+    assert "The predictions added to this report" in predictions
+    assert "1,024" in predictions
+    saved = ARTIFACTS / "report.html"
+    saved.write_text(report)
+    page.goto(saved.resolve().as_uri())
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+    page.close()

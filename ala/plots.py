@@ -70,10 +70,16 @@ CONFIG_PALETTE = PALETTE[:7] + (
 )
 
 
-def config_color(config_id: int) -> str:
-    """The colour of configuration ``config_id`` (its index in the fitted model): the same
-    configuration has the same colour on every page and in the report."""
-    return CONFIG_PALETTE[int(config_id) % len(CONFIG_PALETTE)]
+def config_colors(chosen: Sequence[str], others: Sequence[str] = ()) -> dict[str, str]:
+    """Configuration label -> colour. The chosen configurations (the shared context's, in the
+    order the user chose them) take the palette first, so up to 15 never share a colour; the
+    others follow. The app and the report draw with the same map, so a configuration keeps
+    its colour on every page and in the report."""
+    out: dict[str, str] = {}
+    for label in [*chosen, *others]:
+        if label not in out:
+            out[label] = CONFIG_PALETTE[len(out) % len(CONFIG_PALETTE)]
+    return out
 
 
 def curves_figure(
@@ -81,22 +87,20 @@ def curves_figure(
     database: pd.DataFrame,
     label_column: str = "config",
     title: str = "Throughput vs batch size",
+    colors: Mapping[str, str] | None = None,
 ) -> go.Figure:
     """Measured points and fitted saturation curves: colour = configuration, line style =
     (ii, oo) length; one panel per configuration when more than four are drawn.
 
     ``points``: ``label_column, ii, oo, bb, thpt``; ``database``: ``label_column, ii, oo, a,
-    b, c, knee`` and, for stable colours, ``config`` (the model's configuration id).
-    Saturation throughput ``c`` is drawn as a dotted line, the knee as a diamond on the curve.
+    b, c, knee``. ``colors`` maps a label to its colour (:func:`config_colors`); default: the
+    palette in the order drawn. Saturation throughput ``c`` is drawn as a dotted line, the
+    knee as a diamond on the curve.
     """
     from plotly.subplots import make_subplots
 
     labels = list(dict.fromkeys(database[label_column].astype(str)))
-    ids = (
-        dict(zip(database[label_column].astype(str), database["config"], strict=False))
-        if "config" in database and label_column != "config"
-        else {label: i for i, label in enumerate(labels)}
-    )
+    colors = {**config_colors(labels), **(colors or {})}
     lengths = list(dict.fromkeys(zip(database["ii"], database["oo"], strict=True)))
     facets = len(labels) > SMALL_MULTIPLES
     cols = 2 if facets else 1
@@ -125,7 +129,7 @@ def curves_figure(
         name = f"{row.label} · {length}"
         top = max(float(mine["bb"].max()) if len(mine) else 1.0, 1.0)
         grid = np.linspace(1, top * 1.25, 80)
-        c = config_color(int(ids.get(row.label, panel)))
+        c = colors[row.label]
         dash = DASHES[lengths.index((row.ii, row.oo)) % len(DASHES)]
         # the legend names each configuration once (by colour) and each length once (by style)
         show = not facets and row.label not in legend_seen
@@ -136,7 +140,7 @@ def curves_figure(
                 y=saturation(grid, row.a, row.b, row.c),
                 mode="lines",
                 name=row.label if len(labels) > 1 else length,
-                line={"color": c, "dash": dash if len(labels) > 1 else "solid"},
+                line={"color": c, "dash": dash},
                 legendgroup=row.label,
                 showlegend=show or len(labels) == 1,
                 hovertemplate=f"{name}<br>fitted: %{{y:,.1f}} tokens/s at batch %{{x:.1f}}"
@@ -217,10 +221,12 @@ def _short(label: str, width: int = 60) -> str:
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star", "hexagon")
 
 
-def residuals_figure(residuals: pd.DataFrame) -> go.Figure:
+def residuals_figure(residuals: pd.DataFrame, colors: Mapping[str, str] | None = None) -> go.Figure:
     """Residuals (measured - fitted, % of measured) by batch size: colour = configuration
-    (:func:`config_color` of ``config`` when the frame has it), marker = (ii, oo) length."""
+    (``colors`` maps its ``label``), marker = (ii, oo) length."""
     fig = go.Figure()
+    if "label" in residuals:
+        colors = {**config_colors(list(dict.fromkeys(residuals["label"]))), **(colors or {})}
     by_config = "config" in residuals and residuals["config"].nunique() > 1
     lengths = list(dict.fromkeys(zip(residuals["ii"], residuals["oo"], strict=True)))
     keys = ["config", "ii", "oo"] if "config" in residuals else ["ii", "oo"]
@@ -236,7 +242,7 @@ def residuals_figure(residuals: pd.DataFrame) -> go.Figure:
                 mode="markers",
                 name=f"{label} · {length}" if by_config else length,
                 marker={
-                    "color": config_color(int(config)) if config is not None else color(i),
+                    "color": (colors or {}).get(label, color(i)),
                     "symbol": SYMBOLS[lengths.index((ii, oo)) % len(SYMBOLS)],
                     "size": 8,
                 },
@@ -553,7 +559,7 @@ def pareto_figure(
 
     ``curves`` has configuration, bb, tokens_per_user_s, thpt_per_gpu and meets_slo;
     ``measured`` has configuration, bb, tokens_per_user_s, thpt_per_gpu. ``colors`` maps a
-    configuration label to its colour (see :func:`config_color`).
+    configuration label to its colour (see :func:`config_colors`).
     """
     fig = go.Figure()
     for i, (label, rows) in enumerate(curves.groupby("configuration", sort=False)):

@@ -119,8 +119,11 @@ def standard_predictions(model: ThroughputModel, configs: Sequence[int]) -> pd.D
     return pred[keep].round(1)
 
 
-def report_figures(model: ThroughputModel, configs: Sequence[int]) -> list[tuple[str, go.Figure]]:
-    """The report's figures for ``configs``: fitted curves and their residuals."""
+def report_figures(
+    model: ThroughputModel, configs: Sequence[int], colors: Mapping[str, str] | None = None
+) -> list[tuple[str, go.Figure]]:
+    """The report's figures for ``configs``: fitted curves and their residuals, each
+    configuration in its colour (``colors``: label -> colour, as in the app)."""
     from ala import plots
     from ala.curves import curve_residuals
 
@@ -132,9 +135,9 @@ def report_figures(model: ThroughputModel, configs: Sequence[int]) -> list[tuple
         (
             "Measured points and fitted saturation curves; dotted: saturation throughput c, "
             "diamond: knee (90 % of c).",
-            plots.curves_figure(points, db, label_column="label"),
+            plots.curves_figure(points, db, label_column="label", colors=colors),
         ),
-        ("Residuals of the fitted curves.", plots.residuals_figure(residuals)),
+        ("Residuals of the fitted curves.", plots.residuals_figure(residuals, colors)),
     ]
 
 
@@ -197,13 +200,18 @@ def build_report(
     if standard:
         predictions = standard_predictions(model, chosen)
     assert predictions is not None
+    from ala.configs import config_label
+    from ala.plots import config_colors
+
+    chosen_labels = [config_label(k) for k in (context.configs if context else ())]
+    colors = config_colors(chosen_labels, [model.labels_[c] for c in chosen])
     return _render(
         title,
         data.report,
         model,
         model.accuracy_,
         prediction_confidence(predictions),
-        report_figures(model, chosen),
+        report_figures(model, chosen, colors),
         _summary(context, decision, model.accuracy_),
         decision,
         standard,

@@ -7,16 +7,24 @@ from ala.evaluate import PROTOCOLS
 from ala.jobs import comparison
 from ala.service import ALL_METHODS
 from ala.ui import jobs, state
-from ala.ui.widgets import caption, plain
+from ala.ui.widgets import caption, kept, plain
 
 dataset_id = state.open_page("Compare methods", fit=False).dataset_id
 methods = st.multiselect(
-    "Methods", ALL_METHODS, default=["default", "paper", "xgboost"], key="cmp-methods"
+    "Methods",
+    ALL_METHODS,
+    default=kept("cmp-methods", ["default", "paper", "xgboost"]),
+    key="cmp-methods",
 )
 protocols = st.multiselect(
-    "Protocols", PROTOCOLS, default=["loo_inner", "max_batch"], key="cmp-protocols"
+    "Protocols",
+    PROTOCOLS,
+    default=kept("cmp-protocols", ["loo_inner", "max_batch"]),
+    key="cmp-protocols",
 )
-level = st.slider("Interval level for coverage", 0.5, 0.99, 0.9, 0.01, key="cmp-level")
+level = st.slider(
+    "Interval level for coverage", 0.5, 0.99, kept("cmp-level", 0.9), 0.01, key="cmp-level"
+)
 st.caption(
     "loo_inner / loo_extreme: leave one (ii, oo) length out; max_batch: hold out each "
     "configuration's largest batch; kfold: random 5-fold. Runs in the background: you can "

@@ -5,7 +5,7 @@ import streamlit as st
 from ala import plots
 from ala.files import csv_bytes
 from ala.ui import context, panels, state, views
-from ala.ui.widgets import caption, config_multiselect
+from ala.ui.widgets import caption, config_multiselect, kept
 
 page = state.open_page("Throughput curves")
 model = page.model
@@ -23,6 +23,7 @@ if not configs:
 lengths = st.multiselect(
     "Input/output lengths (all when empty)",
     views.length_options(model, configs),
+    default=[v for v in kept("curve-lengths", []) if v in views.length_options(model, configs)],
     key="curve-lengths",
 )
 db, points, residuals = views.curve_view(model, configs, lengths)
@@ -32,7 +33,8 @@ if len(peaked):
         f"{len(peaked)} curve(s) peak and then fall (see peak_bb below): the fitted curve stops "
         "at the peak; predictions past it follow the measured decline, and sizing stays before it."
     )
-figure = plots.curves_figure(points, db, label_column="label")
+colors = state.colors(model)
+figure = plots.curves_figure(points, db, label_column="label", colors=colors)
 overlay = state.transferred_overlay(page.dataset_id)
 if overlay and st.checkbox(f"Overlay {overlay[0]}, chosen on the Transfer page", key="c-ovl"):
     figure = plots.add_transferred(figure, overlay[1], overlay[0])
@@ -42,7 +44,7 @@ caption(
     "line is the saturation throughput c and the diamond the knee, the batch size that "
     "reaches 90 % of c. Beyond the knee a bigger batch buys little throughput."
 )
-st.plotly_chart(plots.residuals_figure(residuals), width="stretch")
+st.plotly_chart(plots.residuals_figure(residuals, colors), width="stretch")
 caption("how far each measurement lies from its curve, in % of the measurement.")
 with st.expander("Fit diagnostics", expanded=True):
     shown = db[["label", "ii", "oo", "c", "knee", "peak_bb", "r2", "mape", "n_points", "status"]]

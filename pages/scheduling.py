@@ -4,9 +4,8 @@ import streamlit as st
 
 from ala import plots
 from ala.errors import AlaError
-from ala.scheduling.policies import POLICIES
 from ala.ui import panels, state
-from ala.ui.widgets import caption, plain
+from ala.ui.widgets import caption, plain, scenario_inputs
 
 state.page_header("Scheduling under output-length uncertainty")
 st.caption(
@@ -14,17 +13,7 @@ st.caption(
     "[(1−x)·o, (1+x)·o] around the truth, or a length predictor's, fitted on the first half "
     "of the trace. Azure LLM inference trace 2023 (CC-BY-4.0)."
 )
-c1, c2, c3 = st.columns(3)
-TRACES = {"conv": "Azure conversation", "code": "Azure coding", "upload": "Upload a trace"}
-trace_name = c1.selectbox("Trace", list(TRACES), key="sch-trace", format_func=TRACES.get)
-memory = c2.number_input("KV-cache memory M (tokens)", 1000, 10_000_000, 16492, key="sch-mem")
-kind = c3.selectbox("Intervals", ["symmetric", "random", "predicted"], key="sch-kind")
-label = "Predictor coverage level" if kind == "predicted" else "Interval width x"
-width = c3.slider(label, 0.05 if kind == "predicted" else 0.0, 0.95, 0.5, 0.05, key="sch-width")
-c4, c5, c6 = st.columns(3)
-limit = c4.number_input("Requests (first N)", 10, 30000, 2000, 500, key="sch-limit")
-all_at_zero = c5.toggle("All requests at time 0 (paper's setting)", True, key="sch-zero")
-policies = c6.multiselect("Policies", list(POLICIES), default=list(POLICIES), key="sch-pol")
+trace_name, memory, kind, width, limit, all_at_zero, policies = scenario_inputs()
 upload = (
     st.file_uploader(
         "Trace: CSV or JSON lines (arrival time, prompt tokens, output tokens)",

@@ -95,8 +95,21 @@ def test_one_colour_per_configuration_and_one_line_style_per_length(sample_model
     for pairs in by_config.values():  # lengths differ by line style
         assert len({d for _, d in pairs}) == len(pairs)
     second = two[two["config"] == two["config"].iloc[-1]]
-    alone = plots.curves_figure(sample_model.points_.assign(label=""), second, "label")
-    assert {c for _, c, _ in _curve_lines(alone)} == colours[1]  # stable across charts
+    shared = plots.config_colors(list(dict.fromkeys(two["label"])))  # the app's and report's map
+    both = plots.curves_figure(sample_model.points_.assign(label=""), two, "label", colors=shared)
+    alone = plots.curves_figure(
+        sample_model.points_.assign(label=""), second, "label", colors=shared
+    )
+    assert {c for g, c, _ in _curve_lines(both) if g == second["label"].iloc[0]} == {
+        c for _, c, _ in _curve_lines(alone)
+    }  # the same configuration keeps its colour in another chart
+
+
+def test_chosen_configurations_never_share_a_colour():
+    labels = [f"config {i}" for i in range(15)]
+    colors = plots.config_colors(labels, [f"other {i}" for i in range(40)])
+    assert len({colors[label] for label in labels}) == 15
+    assert colors["config 3"] == plots.config_colors(labels)["config 3"]
 
 
 def test_many_configurations_are_drawn_as_small_multiples(sample_model):

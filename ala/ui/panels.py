@@ -89,10 +89,12 @@ def width_sweep(
     from ala import plots
     from ala.jobs import width_sweep_result
     from ala.ui import jobs
-    from ala.ui.widgets import caption
+    from ala.ui.widgets import caption, kept
 
     st.subheader("Sweep interval widths 0.1–0.9 (in the background)")
-    dask = st.text_input("Dask scheduler (optional, e.g. tcp://10.0.0.5:8786)", key="sch-dask")
+    dask = st.text_input(
+        "Dask scheduler (optional, e.g. tcp://10.0.0.5:8786)", kept("sch-dask", ""), key="sch-dask"
+    )
     params = state.sweep_params(trace_name, memory, limit, all_at_zero, policies, dask)
     job_id = state.find_job("width_sweep", params, content)
     job = jobs.watch(state.workspace(), job_id) if job_id is not None else None

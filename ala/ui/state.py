@@ -717,19 +717,15 @@ class SloQuestion:
     level: float
 
 
-def slo_plan(
-    dataset_id: int, q: SloQuestion
-) -> tuple[Any, pd.DataFrame, pd.DataFrame, dict[str, str]]:
-    """The ranked plan, its Pareto data and each configuration's colour (cached per
-    question)."""
+def slo_plan(dataset_id: int, q: SloQuestion) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    """The ranked plan and its Pareto data for the dataset's model (cached per question)."""
     return _slo_plan(dataset_id, fingerprint(dataset_id), q)
 
 
 @st.cache_data(show_spinner="Sizing every configuration...", max_entries=32)
 def _slo_plan(
     dataset_id: int, fingerprint: str, q: SloQuestion
-) -> tuple[Any, pd.DataFrame, pd.DataFrame, dict[str, str]]:
-    from ala.plots import config_color
+) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
     from ala.service import plan_slo
     from ala.slo import SLO, pareto_frame
 
@@ -745,8 +741,18 @@ def _slo_plan(
         level=q.level,
     )
     curves, measured = pareto_frame(fitted, plan)
-    colors = {label: config_color(i) for i, label in enumerate(fitted.labels_)}
-    return plan, curves, measured, colors
+    return plan, curves, measured
+
+
+def colors(fitted: ThroughputModel) -> dict[str, str]:
+    """Configuration label -> colour, the shared context's configurations first: the same
+    configuration has the same colour on every page and in the report."""
+    from ala.configs import config_label
+    from ala.plots import config_colors
+    from ala.ui import context
+
+    chosen = [config_label(k) for k in context.current().configs]
+    return config_colors(chosen, fitted.labels_)
 
 
 # ------------------------------------------------------------------------- benchmark this next

@@ -78,14 +78,20 @@ KEPT = (
 
 
 def keep(keys: Sequence[str] = KEPT) -> None:
-    """Keep these widgets' values when the user switches pages and comes back.
+    """Remember these widgets' values (called at the start of every page's run).
 
-    Streamlit forgets the state of widgets that were not drawn in a run; assigning a widget's
-    value to its key again, on every run of every page, makes it ordinary session state.
+    Streamlit forgets the state of a widget that was not drawn in a run. Each run copies the
+    value to a key of its own, which :func:`kept` gives back as the widget's starting value
+    when the user returns (setting the widget's own key would draw a warning).
     """
     for key in keys:
         if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
+            st.session_state[f"kept:{key}"] = st.session_state[key]
+
+
+def kept(key: str, fallback: Any) -> Any:
+    """The starting value of widget ``key``: what it had when the user last left its page."""
+    return st.session_state.get(f"kept:{key}", fallback)
 
 
 def workload_inputs(context: Context, batch: bool = True) -> Context:
@@ -196,3 +202,87 @@ def run_page(page: Any) -> None:
             "the server log; please report them.",
             icon=":material/bug_report:",
         )
+
+
+def slo_inputs(context: Context) -> Context:
+    """Lengths, latency targets, load and price for SLO sizing, from and into the shared
+    context (a target of 0 means none; the page suggests 2,000 ms TTFT and 50 ms TPOT)."""
+    from ala.ui import context as shared
+
+    c1, c2, c3, c4 = st.columns(4)
+    ii = c1.number_input("Input tokens per request", 1, None, int(context.ii), 128, key="ctx-ii")
+    oo = c2.number_input("Output tokens per request", 1, None, int(context.oo), 32, key="ctx-oo")
+    first = context.ttft_ms is None and context.tpot_ms is None
+    ttft = c3.number_input(
+        "TTFT target (ms, 0 = none)", 0.0, None, 2000.0 if first else context.ttft_ms or 0.0
+    )
+    tpot = c4.number_input(
+        "TPOT target (ms, 0 = none)", 0.0, None, 50.0 if first else context.tpot_ms or 0.0
+    )
+    d1, d2, d3, d4 = st.columns(4)
+    percentile = d1.radio(
+        "Targets hold at", ["p50", "p99"], ["p50", "p99"].index(context.percentile), horizontal=True
+    )
+    load = d2.number_input("Load (tokens/s)", 1.0, None, context.tokens_per_s, 1000.0)
+    price = d3.number_input(
+        "Price per GPU-hour (0 = skip)", 0.0, None, context.price or 0.0, key="ctx-price"
+    )
+    currency = d4.text_input("Currency", context.currency, max_chars=8, key="ctx-currency")
+    return shared.update(
+        ii=float(ii),
+        oo=float(oo),
+        ttft_ms=ttft or None,
+        tpot_ms=tpot or None,
+        percentile=percentile,
+        target=float(load),
+        target_unit="tokens/s",
+        price=price or None,
+        currency=(currency if currency.isalpha() else "USD").upper(),
+    )
+
+
+TRACES = {"conv": "Azure conversation", "code": "Azure coding", "upload": "Upload a trace"}
+INTERVAL_KINDS = ["symmetric", "random", "predicted"]
+
+
+def scenario_inputs() -> tuple[str, int, str, float, int, bool, tuple[str, ...]]:
+    """The Scheduling page's scenario: trace, memory M, interval kind, width (or predictor
+    level), number of requests, all at time 0, policies; kept across page switches."""
+    from ala.scheduling.policies import POLICIES
+
+    c1, c2, c3 = st.columns(3)
+    names = list(TRACES)
+    trace = str(
+        c1.selectbox(
+            "Trace",
+            names,
+            names.index(kept("sch-trace", "conv")),
+            lambda name: TRACES[name],
+            "sch-trace",
+        )
+    )
+    memory = c2.number_input(
+        "KV-cache memory M (tokens)", 1000, 10_000_000, kept("sch-mem", 16492), key="sch-mem"
+    )
+    start = INTERVAL_KINDS.index(kept("sch-kind", "symmetric"))
+    kind = str(c3.selectbox("Intervals", INTERVAL_KINDS, start, key="sch-kind"))
+    lowest = 0.05 if kind == "predicted" else 0.0
+    width = c3.slider(
+        "Predictor coverage level" if kind == "predicted" else "Interval width x",
+        lowest,
+        0.95,
+        max(float(kept("sch-width", 0.5)), lowest),
+        0.05,
+        key="sch-width",
+    )
+    c4, c5, c6 = st.columns(3)
+    limit = c4.number_input(
+        "Requests (first N)", 10, 30000, kept("sch-limit", 2000), 500, key="sch-limit"
+    )
+    all_at_zero = c5.toggle(
+        "All requests at time 0 (paper's setting)", kept("sch-zero", True), key="sch-zero"
+    )
+    policies = c6.multiselect(
+        "Policies", list(POLICIES), default=kept("sch-pol", list(POLICIES)), key="sch-pol"
+    )
+    return trace, int(memory), kind, float(width), int(limit), bool(all_at_zero), tuple(policies)

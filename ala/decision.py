@@ -21,7 +21,7 @@ from ala.configs import ConfigKey
 from ala.context import Context
 from ala.errors import AlaError
 from ala.model import ThroughputModel
-from ala.sizing import size_deployment
+from ala.sizing import KNEE, size_deployment
 from ala.specs import Catalogue
 
 SOURCES = {"database_within": "measured", "database_below": "interpolated"}
@@ -30,6 +30,7 @@ SOURCES |= {"learned_inner": "interpolated"}
 COLUMN_TITLES = {
     "configuration": "Configuration",
     "batch": "Batch / concurrency",
+    "knee": "Knee (batch at 90 % of the best)",
     "replicas": "Replicas",
     "gpus": "Accelerators",
     "thpt_per_gpu": "Tokens/s per accelerator",
@@ -68,12 +69,14 @@ def decision_table(
     -------
     pandas.DataFrame
         One row per configuration: ``config`` (its key), ``configuration`` (its label),
-        ``batch``, ``batch_lo``, ``batch_hi``, ``replicas`` (with ``_lo``/``_hi``: optimistic
-        and pessimistic), ``gpus_per_replica``, ``gpus`` (with range), ``thpt_per_gpu``
-        (with range), ``cost_per_hour`` and ``cost_per_million`` (with ranges; NaN without a
-        price), ``currency``, ``source``, ``confidence`` (:func:`confidence`), ``extrapolated`` and
-        ``warning``. A configuration that cannot be sized
-        (it does not fit in memory, say) keeps its row with the reason in ``warning``.
+        ``batch``, ``batch_lo``, ``batch_hi``, ``knee`` (the smallest batch within 90 % of
+        the best predicted throughput: beyond it a bigger batch buys little), ``replicas``
+        (with ``_lo``/``_hi``: optimistic and pessimistic), ``gpus_per_replica``, ``gpus``
+        (with range), ``thpt_per_gpu`` (with range), ``cost_per_hour`` and
+        ``cost_per_million`` (with ranges; NaN without a price), ``currency``, ``source``,
+        ``confidence`` (:func:`confidence`), ``extrapolated`` and ``warning``. A
+        configuration that cannot be sized (it does not fit in memory, say) keeps its row
+        with the reason in ``warning``.
 
     Raises
     ------
@@ -128,6 +131,9 @@ def _row(
         batch_lo = _first_batch(curve, "thpt_hi", target, size.batch)
         batch_hi = _first_batch(curve, "thpt_lo", target, size.batch)
     lo, mid, hi = size.thpt
+    peak = float(curve["thpt_pred"].max())
+    near_peak = curve.loc[curve["thpt_pred"] >= KNEE * peak, "bb"]
+    knee = float(near_peak.iloc[0]) if peak > 0 and len(near_peak) else np.nan
     optimistic, expected, pessimistic = size.replicas[2], size.replicas[1], size.replicas[0]
     situation = model.predict(model.batch_queries(key, context.ii, context.oo, [size.batch]))
     source = source_of(str(situation["situation"].iloc[0]))
@@ -135,6 +141,7 @@ def _row(
         "batch": size.batch,
         "batch_lo": batch_lo,
         "batch_hi": batch_hi,
+        "knee": knee,
         "replicas": expected,
         "replicas_lo": optimistic,
         "replicas_hi": pessimistic,
@@ -205,6 +212,7 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
     currency = str(table["currency"].iloc[0]) if len(table) else ""
     for name, digits in (
         ("batch", 0),
+        ("knee", 0),
         ("replicas", 0),
         ("gpus", 0),
         ("thpt_per_gpu", 0),

@@ -153,6 +153,7 @@ class JobState:
 def job_states(workspace: Workspace, limit: int = 20, now: float | None = None) -> list[JobState]:
     """The newest jobs with elapsed time and a linear ETA (time per unit so far)."""
     now = time.time() if now is None else now
+    _reap()  # finished workers of this process are collected, not left as zombies
     out = []
     for row in workspace.jobs(limit).itertuples(index=False):
         started = float(row.started) if pd.notna(row.started) else None

@@ -5,7 +5,7 @@ import streamlit as st
 from ala import plots
 from ala.annealing import AnnealSettings
 from ala.errors import AlaError
-from ala.ui import state
+from ala.ui import context, state
 from ala.ui.widgets import caption, config_picker, plain
 
 ANNEAL_CAPTION = (
@@ -14,7 +14,8 @@ ANNEAL_CAPTION = (
 )
 page = state.open_page("Simulated annealing over training subsets", fit=False)
 ws, dataset_id, data = state.workspace(), page.dataset_id, page.data
-config = config_picker(data.frame, data.config_columns, key="anneal")
+shared = context.current().configs
+config = config_picker(data.frame, data.config_columns, "anneal", shared[0] if shared else ())
 key = tuple(config[c] for c in data.config_columns)
 with st.form("anneal-settings"):
     c0, c1, c2, c3, c4, c5 = st.columns(6)

@@ -4,7 +4,7 @@ import streamlit as st
 
 from ala import plots
 from ala.errors import AlaError
-from ala.ui import state
+from ala.ui import context, state
 from ala.ui.widgets import caption, plain
 
 page = state.open_page("Predict an unbenchmarked configuration", fit=False)
@@ -23,11 +23,13 @@ values = tuple(
     (col, box.selectbox(col, choices[col], key=f"t-{col}"))
     for col, box in zip(data.config_columns, columns, strict=True)
 )
+shared = context.current()
 c1, c2, c3, c4 = st.columns(4)
-ii = c1.number_input("Input tokens (ii)", min_value=1, value=512, step=64, key="t-ii")
-oo = c2.number_input("Output tokens (oo)", min_value=1, value=512, step=64, key="t-oo")
-bb = c3.number_input("Batch size (bb)", min_value=1, value=16, step=1, key="t-bb")
-level = c4.slider("Interval level", 0.5, 0.99, 0.9, 0.01, key="t-level")
+ii = c1.number_input("Input tokens (ii)", 1, None, int(shared.ii), 64, key="ctx-ii")
+oo = c2.number_input("Output tokens (oo)", 1, None, int(shared.oo), 64, key="ctx-oo")
+bb = c3.number_input("Batch size (bb)", 1, None, int(shared.bb), 1, key="ctx-bb")
+level = c4.slider("Interval level", 0.5, 0.99, float(shared.level), 0.01, key="ctx-level")
+context.update(ii=float(ii), oo=float(oo), bb=float(bb), level=float(level))
 state.remember_transfer(values, ii, oo, specs_key)
 try:
     answer = state.transfer_whatif(dataset_id, values, ii, oo, bb, level, specs_key)

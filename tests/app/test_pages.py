@@ -460,3 +460,28 @@ def test_a_long_evaluation_shows_progress_and_survives_a_page_switch(app):
     summary = at.dataframe[0].value
     assert set(summary["method"]) == {"default"}
     assert not at.button or at.button[0].label != "Run evaluation"  # reused, not asked again
+
+
+def test_sessions_served_to_others_get_workspaces_of_their_own(tmp_path, monkeypatch):
+    """With per-session workspaces, one user's upload is invisible to another; a tampered
+    workspace name in the link never becomes a path."""
+    from ala.store import SESSION_NAME
+    from ala.ui import state
+
+    monkeypatch.setenv("ALA_WORKSPACE", str(tmp_path))
+    monkeypatch.setenv("ALA_SESSION_WORKSPACES", "1")
+    state._workspace.clear()  # noqa: SLF001 - a fresh workspace cache for this test
+    alice = AppTest.from_file(APP, default_timeout=180).run()
+    csv = b"gpu,ii,oo,bb,thpt\nAliceGPU,128,128,1,100\nAliceGPU,128,128,16,900\n"
+    alice.file_uploader[0].set_value(("alice.csv", csv, "text/csv")).run()
+    no_errors(alice)
+    bob = AppTest.from_file(APP, default_timeout=180)
+    bob.query_params["ws"] = "../../etc"
+    bob.run()
+    no_errors(bob)
+    seen_by_bob = " ".join(str(e.value) for e in bob.main if hasattr(e, "value"))
+    assert "alice.csv" not in seen_by_bob
+    sessions = sorted(p.name for p in (tmp_path / "sessions").iterdir())
+    assert len(sessions) == 2
+    assert all(SESSION_NAME.fullmatch(name) for name in sessions)
+    assert not (tmp_path.parent / "etc").exists()

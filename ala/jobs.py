@@ -159,22 +159,19 @@ def job_states(workspace: Workspace, limit: int = 20, now: float | None = None) 
         started = float(row.started) if pd.notna(row.started) else None
         end = now if row.status in ("queued", "running") else float(row.updated)
         elapsed = max(0.0, end - started) if started is not None else 0.0
-        done, total = int(row.done), int(row.total)
-        eta = elapsed / done * (total - done) if done and total >= done else None
         out.append(
-            JobState(
-                int(row.id),
-                str(row.kind),
-                str(row.title),
-                str(row.status),
-                done,
-                total,
-                elapsed,
-                eta,
-                str(row.message),
-            )
+            _state(row, str(row.kind), str(row.title), int(row.done), int(row.total), elapsed)
         )
     return out
+
+
+def _state(row: Any, kind: str, title: str, done: int, total: int, elapsed: float) -> JobState:
+    """A job or run row (``id``, ``status``, ``message``) as a progress state, with a linear
+    ETA (the time per unit of work so far) while it is active."""
+    status = str(row.status)
+    active = status in ("queued", "running")
+    eta = elapsed / done * max(total - done, 0) if done and active else None
+    return JobState(int(row.id), kind, title, status, done, total, elapsed, eta, str(row.message))
 
 
 def run_states(workspace: Workspace, dataset_id: int | None = None) -> list[JobState]:
@@ -186,20 +183,7 @@ def run_states(workspace: Workspace, dataset_id: int | None = None) -> list[JobS
         elapsed = max(0.0, (now if active else float(row.updated)) - float(row.created))
         done = int(row.steps)
         total = int(row.iterations) + 1 if pd.notna(row.iterations) else done  # + the start
-        eta = elapsed / done * max(total - done, 0) if done and active else None
-        out.append(
-            JobState(
-                int(row.id),
-                "anneal",
-                f"Annealing {row.config}",
-                str(row.status),
-                done,
-                total,
-                elapsed,
-                eta,
-                str(row.message),
-            )
-        )
+        out.append(_state(row, "anneal", f"Annealing {row.config}", done, total, elapsed))
     return out
 
 

@@ -120,16 +120,10 @@ def fingerprint(dataset_id: int) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _benchmarks(dataset_id: int, fingerprint: str) -> Benchmarks:
-    ws = workspace()
-    name, content, _ = ws.dataset(dataset_id)
-    settings = ws.settings(dataset_id)
-    return load_benchmarks(
-        content,
-        columns=settings.columns or None,
-        config_columns=settings.config_columns,
-        exclude_rows=settings.excluded,
-        name=name,
-    )
+    from ala.jobs import stored_benchmarks
+
+    data: Benchmarks = stored_benchmarks(workspace(), dataset_id)
+    return data
 
 
 def model(dataset_id: int, method: str = "default") -> ThroughputModel:

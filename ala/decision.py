@@ -207,8 +207,10 @@ def _warning(note: str, source: str, extrapolated: bool) -> str:
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """The decision table for people: each figure with its range in one cell
     (``"8 (7 – 9)"``), human titles with units, integers as integers; columns without values
-    (no price: no cost) are left out."""
-    out = pd.DataFrame({"configuration": table["configuration"]})
+    (no price: no cost) are left out. Configuration values shared by every row are left out
+    of the labels (so the table fits the page) and kept in ``attrs["common"]``."""
+    labels, common = short_labels(list(table["config"]))
+    out = pd.DataFrame({"configuration": labels or list(table["configuration"])})
     currency = str(table["currency"].iloc[0]) if len(table) else ""
     for name, digits in (
         ("batch", 0),
@@ -238,7 +240,20 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
     titles = dict(COLUMN_TITLES)
     for name in ("cost_per_hour", "cost_per_million"):
         titles[name] = f"{titles[name]} ({currency})"
-    return out.rename(columns=titles)
+    out = out.rename(columns=titles)
+    out.attrs["common"] = common
+    return out
+
+
+def short_labels(keys: Sequence[ConfigKey]) -> tuple[list[str], str]:
+    """Labels with only the values that differ between ``keys``, and the shared values
+    (``"vLLM / meta-llama/Meta-Llama-3-8B"``); with fewer than two keys, full labels."""
+    if len(keys) < 2 or len({len(k) for k in keys}) != 1:
+        return [" / ".join(k) for k in keys], ""
+    same = [len({k[i] for k in keys}) == 1 for i in range(len(keys[0]))]
+    labels = [" / ".join(v for v, s in zip(k, same, strict=True) if not s) for k in keys]
+    common = " / ".join(v for v, s in zip(keys[0], same, strict=True) if s)
+    return labels, common
 
 
 def _fmt(value: object, digits: int) -> str:

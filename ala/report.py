@@ -358,9 +358,12 @@ def _render(
         summary or "<p>No sizing question was asked: the report shows the evidence only.</p>",
     ]
     if decision is not None:
+        shown = display_table(decision)
+        common = shown.attrs.get("common", "")
         parts += [
             "<h2>Decision table</h2>",
-            str(display_table(decision).to_html(index=False, border=0, escape=True)),
+            f"<p>Every configuration below is {html.escape(common)}.</p>" if common else "",
+            str(shown.to_html(index=False, border=0, escape=True)),
             "<p class='note'>One row per candidate configuration, best first. Ranges come "
             "from the intervals; source says whether the answer rests on measured, "
             "interpolated or extrapolated points.</p>",

@@ -28,8 +28,10 @@ if best["batch"] == best["batch"]:  # not NaN: the first row could be sized
         )
     )
 st.dataframe(shown, hide_index=True, width="stretch")
+common = shown.attrs.get("common")
 caption(
-    "one row per configuration, best first (cheapest with a price, else fewest accelerators; "
+    (f"all rows are {plain(common)}; " if common else "")
+    + "one row per configuration, best first (cheapest with a price, else fewest accelerators; "
     "rows that rely on extrapolation last). Each figure comes with its range from the "
     f"{shared.level:.0%} intervals; click a column title to sort."
 )

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ala.context import Context
-from ala.decision import confidence, decision_table, display_table
+from ala.decision import confidence, decision_table, display_table, short_labels
 from ala.errors import AlaError
 from ala.sizing import size_deployment
 
@@ -79,3 +79,9 @@ def test_confidence_in_plain_words():
 def test_a_non_positive_target_is_refused(sample_model):
     with pytest.raises(AlaError, match="target"):
         decision_table(sample_model, Context(target=0.0))
+
+
+def test_labels_keep_only_what_differs_so_tables_fit():
+    keys = [("H100", "1", "vLLM", "llama"), ("A100", "2", "vLLM", "llama")]
+    assert short_labels(keys) == (["H100 / 1", "A100 / 2"], "vLLM / llama")
+    assert short_labels(keys[:1]) == (["H100 / 1 / vLLM / llama"], "")

@@ -144,7 +144,8 @@ def test_upload_predict_add_size_and_download_the_report(app_server, browser, tm
     assert "Confidence: <b>" in summary
     table = report[report.index("<h2>Decision table</h2>") : report.index("<h2>Predictions</h2>")]
     assert table.count("<tr") == 3  # a header and the two configurations sized
-    assert "Nvidia H100 GPU / 2 / vLLM" in table
+    assert "Every configuration below is vLLM / meta-llama/Meta-Llama-3-8B" in table
+    assert "<td>Nvidia H100 GPU / 2</td>" in table  # only what differs, so the table fits
     assert "Cost per hour (USD)" in table
     predictions = report[report.index("<h2>Predictions</h2>") : report.index("<h2>Curves</h2>")]
     assert "The predictions added to this report" in predictions

@@ -35,7 +35,7 @@ class SizingResult:
     thpt: tuple[float, float, float]  # per replica at ``batch``: lo, pred, hi
     replicas: tuple[int, int, int]  # pessimistic, expected, optimistic
     cost_per_million: tuple[float, float, float] | None  # same order as replicas
-    curve: pd.DataFrame  # bb, thpt_pred (and thpt_lo, thpt_hi if calibrated)
+    curve: pd.DataFrame  # bb, thpt_pred (and thpt_lo, thpt_hi if calibrated), situation
     note: str = ""  # what the answer rests on beyond the measurements ('' when nothing)
     extrapolated: bool = False  # a batch beyond the benchmarked ones, or an unidentified answer
 
@@ -115,7 +115,7 @@ def size_deployment(
             accelerators = 1.0
         per_replica = price_per_hour * accelerators / (target_tps * 3600) * 1e6
         cost = (per_replica * n_lo, per_replica * n_mid, per_replica * n_hi)
-    columns = ["bb", "thpt_pred"] + (["thpt_lo", "thpt_hi"] if calibrated else [])
+    columns = ["bb", "thpt_pred"] + (["thpt_lo", "thpt_hi"] if calibrated else []) + ["situation"]
     return SizingResult(
         batch=float(bb[k]),
         reaches_target=bool(reaching.size),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -47,11 +48,24 @@ def source_of(situation: str) -> str:
     return SOURCES.get(situation, "extrapolated")
 
 
+@dataclass(frozen=True, slots=True)
+class Transferred:
+    """A configuration never benchmarked, as the transfer model predicts it: its key and
+    configuration columns, its curve over batch sizes (``bb``, ``thpt_pred`` and, when it
+    has one, ``thpt_lo``, ``thpt_hi``) and what the transfer rests on (``note``)."""
+
+    config: ConfigKey
+    columns: tuple[str, ...]
+    curve: pd.DataFrame = field(repr=False)
+    note: str = ""
+
+
 def decision_table(
     model: ThroughputModel,
     context: Context,
     configs: Sequence[ConfigKey] = (),
     specs: Catalogue | None = None,
+    transferred: Sequence[Transferred] = (),
 ) -> pd.DataFrame:
     """Every candidate configuration sized for the context's target, best first.
 
@@ -64,6 +78,9 @@ def decision_table(
         interval level, the price per accelerator-hour and currency.
     configs
         Candidate configuration keys; default: the context's, else all of the model's.
+    transferred
+        Unbenchmarked configurations predicted by the transfer model (:class:`Transferred`):
+        sized on their transferred curve, with source ``transferred``.
 
     Returns
     -------
@@ -90,6 +107,7 @@ def decision_table(
     if not target > 0:
         raise AlaError("the target load must be positive")
     rows = [_row(model, tuple(key), context, target, specs) for key in candidates]
+    rows += [_transferred_row(t, context, target) for t in transferred]
     table = pd.DataFrame(rows)
     order = table["cost_per_million"].fillna(np.inf) if context.price else table["gpus"]
     table = table.assign(_failed=table["batch"].isna(), _order=order)
@@ -166,6 +184,58 @@ def _row(
             "cost_per_million": cost[1],
             "cost_per_million_lo": cost[2],
             "cost_per_million_hi": cost[0],
+        }
+    else:
+        row |= {k: np.nan for k in ("cost_per_hour", "cost_per_million")}
+    return row
+
+
+def _transferred_row(item: Transferred, context: Context, target: float) -> dict[str, object]:
+    """A row from a transferred curve: the smallest batch reaching the target on one replica,
+    else the knee; replicas from the interval's ends (no interval: the prediction)."""
+    curve = item.curve.sort_values("bb").reset_index(drop=True)
+    pred = curve["thpt_pred"].to_numpy(float)
+    lo = curve.get("thpt_lo", curve["thpt_pred"]).fillna(curve["thpt_pred"]).to_numpy(float)
+    hi = curve.get("thpt_hi", curve["thpt_pred"]).fillna(curve["thpt_pred"]).to_numpy(float)
+    reaching = np.flatnonzero(pred >= target)
+    k = int(reaching[0]) if reaching.size else int(np.argmax(pred >= KNEE * pred.max()))
+    per_replica = _accelerators(dict(zip(item.columns, item.config, strict=False)))
+    replicas = [max(1, math.ceil(target / max(v, 1e-9))) for v in (hi[k], pred[k], lo[k])]
+    width = (hi[k] - lo[k]) / pred[k] if pred[k] > 0 else np.inf
+    note = "; ".join(n for n in ("transferred from measured siblings", item.note) if n)
+    row: dict[str, object] = {
+        "config": item.config,
+        "configuration": " / ".join(item.config),
+        "currency": context.currency,
+        "batch": float(curve["bb"].iloc[k]),
+        "batch_lo": float(curve["bb"].iloc[k]),
+        "batch_hi": float(curve["bb"].iloc[k]),
+        "knee": float(curve["bb"].iloc[int(np.argmax(pred >= KNEE * pred.max()))]),
+        "replicas": replicas[1],
+        "replicas_lo": replicas[0],
+        "replicas_hi": replicas[2],
+        "gpus_per_replica": per_replica,
+        "gpus": replicas[1] * per_replica,
+        "gpus_lo": replicas[0] * per_replica,
+        "gpus_hi": replicas[2] * per_replica,
+        "thpt_per_gpu": pred[k] / per_replica,
+        "thpt_per_gpu_lo": lo[k] / per_replica,
+        "thpt_per_gpu_hi": hi[k] / per_replica,
+        "source": "transferred",
+        "confidence": confidence("transferred", width, item.note if width == 0 else ""),
+        "extrapolated": False,
+        "warning": note,
+    }
+    if context.price is not None:
+        hourly = context.price * per_replica
+        per_million = hourly / (target * 3600) * 1e6
+        row |= {
+            f"cost_per_hour{suffix}": hourly * n
+            for suffix, n in zip(("_lo", "", "_hi"), replicas, strict=True)
+        }
+        row |= {
+            f"cost_per_million{suffix}": per_million * n
+            for suffix, n in zip(("_lo", "", "_hi"), replicas, strict=True)
         }
     else:
         row |= {k: np.nan for k in ("cost_per_hour", "cost_per_million")}

@@ -18,7 +18,12 @@ shared = context.update(configs=keys)
 if not keys:
     st.info("Choose at least one configuration to size.")
     st.stop()
-table = state.decision(page.dataset_id, shared, keys)
+choice = state.transfer_choice()
+label = " / ".join(v for _, v in choice[0]) if choice else ""
+with_transfer = choice is not None and st.checkbox(
+    f"Also size {plain(label)}, chosen on the Transfer page (never benchmarked)", key="sz-tr"
+)
+table = state.decision(page.dataset_id, shared, keys, choice if with_transfer else None)
 best, shown = table.iloc[0], display_table(table)
 if best["batch"] == best["batch"]:  # not NaN: the first row could be sized
     st.success(

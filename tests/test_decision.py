@@ -85,3 +85,33 @@ def test_labels_keep_only_what_differs_so_tables_fit():
     keys = [("H100", "1", "vLLM", "llama"), ("A100", "2", "vLLM", "llama")]
     assert short_labels(keys) == (["H100 / 1", "A100 / 2"], "vLLM / llama")
     assert short_labels(keys[:1]) == (["H100 / 1 / vLLM / llama"], "")
+
+
+def test_a_transferred_configuration_is_sized_on_its_transferred_curve(sample_model):
+    import pandas as pd
+
+    from ala.decision import Transferred
+
+    curve = pd.DataFrame(
+        {
+            "bb": [1.0, 16.0, 32.0, 64.0],
+            "thpt_pred": [100.0, 1500.0, 2500.0, 3000.0],
+            "thpt_lo": [90.0, 1300.0, 2200.0, 2600.0],
+            "thpt_hi": [110.0, 1700.0, 2800.0, 3400.0],
+        }
+    )
+    new = Transferred(
+        ("Nvidia B200", "2", "vLLM", "llama"), ("acc", "acc_count", "back", "model"), curve, ""
+    )
+    keys = tuple(_llama(sample_model)[:1])
+    table = decision_table(
+        sample_model, Context(configs=keys, target=2000.0, price=4.0), transferred=[new]
+    )
+    row = table[table["source"] == "transferred"].iloc[0]
+    assert row["batch"] == 32  # the smallest batch reaching 2,000 tokens/s on one replica
+    assert (row["replicas_lo"], row["replicas"], row["replicas_hi"]) == (1, 1, 1)
+    assert row["gpus"] == 2  # two accelerators per replica
+    assert row["thpt_per_gpu"] == 1250
+    assert row["cost_per_hour"] == 8.0
+    assert row["confidence"] == "medium"  # never "high": nothing of it was measured
+    assert "transferred" in row["warning"]

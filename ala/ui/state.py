@@ -442,18 +442,43 @@ def candidates(fitted: ThroughputModel, context: Context) -> list[ConfigKey]:
     return [k for k in fitted.configs_ if k[where] == first]
 
 
-def decision(dataset_id: int, context: Context, keys: tuple[ConfigKey, ...]) -> pd.DataFrame:
-    """The sizing decision table for ``keys`` (cached per dataset and question)."""
-    return _decision(dataset_id, fingerprint(dataset_id), context, keys)
+def decision(
+    dataset_id: int, context: Context, keys: tuple[ConfigKey, ...], transferred: Any = None
+) -> pd.DataFrame:
+    """The sizing decision table for ``keys`` and, with ``transferred`` (the Transfer page's
+    choice, :func:`transfer_choice`), that unbenchmarked configuration (cached per question)."""
+    return _decision(dataset_id, fingerprint(dataset_id), context, keys, transferred)
 
 
 @st.cache_data(show_spinner="Sizing each configuration...", max_entries=32)
 def _decision(
-    dataset_id: int, fingerprint: str, context: Context, keys: tuple[ConfigKey, ...]
+    dataset_id: int,
+    fingerprint: str,
+    context: Context,
+    keys: tuple[ConfigKey, ...],
+    transferred: Any,
 ) -> pd.DataFrame:
-    from ala.decision import decision_table
+    from ala.decision import Transferred, decision_table
 
-    return decision_table(model(dataset_id), context, list(keys))
+    fitted = model(dataset_id)
+    extra, chosen = [], list(keys)
+    if transferred is not None:
+        values, _, _, specs_key = transferred
+        key = tuple(v for _, v in values)
+        if key in fitted.configs_:  # benchmarked after all: sized on its own curves
+            chosen += [key] if key not in chosen else []
+        else:
+            answer = transfer_whatif(
+                dataset_id, values, context.ii, context.oo, context.bb, context.level, specs_key
+            )
+            columns = tuple(c for c, _ in values)
+            extra.append(Transferred(key, columns, answer.curve, answer.note))
+    return decision_table(fitted, context, chosen, transferred=extra)
+
+
+def transfer_choice() -> Any:
+    """The configuration last chosen on the Transfer page, or None."""
+    return st.session_state.get(TRANSFER_CHOICE)
 
 
 def start_anneal(dataset_id: int, key: ConfigKey, settings: AnnealSettings, seed: int) -> int:

@@ -485,3 +485,19 @@ def test_sessions_served_to_others_get_workspaces_of_their_own(tmp_path, monkeyp
     assert len(sessions) == 2
     assert all(SESSION_NAME.fullmatch(name) for name in sessions)
     assert not (tmp_path.parent / "etc").exists()
+
+
+def test_a_configuration_chosen_on_transfer_is_sized_beside_the_measured_ones(app):
+    at = app.switch_page("pages/transfer.py").run()
+    no_errors(at)
+    boxes = [s for s in at.selectbox if s.key == "t-acc"]
+    choice = next(o for o in boxes[0].options if "B200" in o)
+    boxes[0].set_value(choice).run()
+    no_errors(at)
+    at = at.switch_page("pages/sizing.py").run()
+    at.checkbox(key="sz-tr").check().run()
+    no_errors(at)
+    table = at.dataframe[0].value
+    transferred = table[table["Source"] == "transferred"]
+    assert len(transferred) == 1
+    assert "B200" in transferred["Configuration"].iloc[0]

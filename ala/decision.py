@@ -190,6 +190,80 @@ def _row(
     return row
 
 
+WORDS = ("measured", "interpolated", "extrapolated")
+# Columns an SLO plan leaves out when no configuration meets the targets.
+SLO_COLUMNS = ("source", "thpt", "thpt_lo", "thpt_hi", "thpt_per_gpu", "note")
+
+
+def slo_decision_table(
+    model: ThroughputModel, context: Context, configs: Sequence[ConfigKey] = ()
+) -> pd.DataFrame:
+    """The decision table under the context's latency targets (TTFT / TPOT at its
+    percentile): per configuration, the largest concurrency that meets them before the
+    throughput peak, and what serving the target there takes (see
+    :func:`ala.slo.slo_sizing`). Same columns as :func:`decision_table`; a configuration
+    that misses the targets even at concurrency 1 keeps its row with the reason.
+
+    Raises
+    ------
+    AlaError
+        Without a latency target, or for a model without the metrics the targets need.
+    """
+    from ala.slo import SLO, slo_sizing
+
+    plan = slo_sizing(
+        model,
+        context.ii,
+        context.oo,
+        SLO(context.ttft_ms, context.tpot_ms, context.percentile),
+        tokens_per_s=context.tokens_per_s,
+        price_per_gpu_hour=context.price,
+        currency=context.currency,
+        configs=list(configs or context.configs) or None,
+        level=context.level,
+    )
+    table = plan.table.assign(**{c: np.nan for c in SLO_COLUMNS if c not in plan.table})
+    per = (table["gpus"] / table["replicas"]).fillna(1.0)
+    out = pd.DataFrame(
+        {
+            "config": table["config"],
+            "configuration": table["configuration"],
+            "currency": context.currency,
+            "batch": table["concurrency"],
+            "batch_lo": table["concurrency_lo"],
+            "batch_hi": table["concurrency_hi"],
+            "knee": np.nan,
+            "replicas": table["replicas"],
+            "replicas_lo": table["replicas_lo"],
+            "replicas_hi": table["replicas_hi"],
+            "gpus_per_replica": per,
+            "gpus": table["gpus"],
+            "gpus_lo": table["gpus_lo"],
+            "gpus_hi": table["gpus_hi"],
+            "thpt_per_gpu": table["thpt_per_gpu"],
+            "thpt_per_gpu_lo": table["thpt_lo"] / per,
+            "thpt_per_gpu_hi": table["thpt_hi"] / per,
+            "cost_per_hour": table["cost_per_hour"],
+            "cost_per_hour_lo": table["gpus_lo"] * (context.price or np.nan),
+            "cost_per_hour_hi": table["gpus_hi"] * (context.price or np.nan),
+            "cost_per_million": table["cost_per_million"],
+            "cost_per_million_lo": table["cost_per_million_lo"],
+            "cost_per_million_hi": table["cost_per_million_hi"],
+        }
+    )
+    out["source"] = [str(s) if s in WORDS else "" for s in table["source"]]
+    width = (table["thpt_hi"] - table["thpt_lo"]) / table["thpt"]
+    out["confidence"] = [
+        confidence(src, float(w) if w == w else np.inf)
+        for src, w in zip(out["source"], width, strict=True)
+    ]
+    out["extrapolated"] = (out["source"] == "extrapolated") | ~table["meets_slo"].astype(bool)
+    out["warning"] = table["note"].fillna("")
+    if context.price is None:
+        out = out.drop(columns=[c for c in out if c.startswith("cost_per_hour_")])
+    return out.reset_index(drop=True)
+
+
 def _transferred_row(item: Transferred, context: Context, target: float) -> dict[str, object]:
     """A row from a transferred curve: the smallest batch reaching the target on one replica,
     else the knee; replicas from the interval's ends (no interval: the prediction)."""

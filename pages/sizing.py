@@ -5,12 +5,20 @@ import streamlit as st
 from ala.decision import display_table
 from ala.files import csv_bytes
 from ala.ui import context, state
-from ala.ui.widgets import caption, config_multiselect, plain, workload_inputs
+from ala.ui.widgets import (
+    caption,
+    config_multiselect,
+    latency_targets,
+    plain,
+    workload_inputs,
+)
 
 page = state.open_page("Sizing: which configuration, how many accelerators, at what cost")
 model = page.model
 assert model is not None
 shared = workload_inputs(context.current(), batch=False)
+if model.latency_ is not None:  # the data have latencies: size under TTFT / TPOT targets too
+    shared = latency_targets(shared)
 start = state.candidates(model, shared)
 ids = config_multiselect(model, "Candidate configurations", "ctx-configs", default=0, start=start)
 keys = tuple(model.configs_[i] for i in ids)

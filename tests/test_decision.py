@@ -115,3 +115,25 @@ def test_a_transferred_configuration_is_sized_on_its_transferred_curve(sample_mo
     assert row["cost_per_hour"] == 8.0
     assert row["confidence"] == "medium"  # never "high": nothing of it was measured
     assert "transferred" in row["warning"]
+
+
+def test_under_latency_targets_each_row_holds_the_largest_concurrency_meeting_them():
+    """ttft at ii=2048: 20 + 40.96 + 8.192 bb <= 200 ms -> bb <= 16.99 (serving_frame)."""
+    from ala.decision import slo_decision_table
+    from ala.model import ThroughputModel
+
+    from .test_serving import serving_frame
+
+    model = ThroughputModel(config_columns=["acc"]).fit(serving_frame())
+    context = Context(ii=2048, oo=128, ttft_ms=200, tpot_ms=100, target=1e5, price=2.0)
+    table = slo_decision_table(model, context)
+    row = table.iloc[0]
+    assert row["batch"] in (16.0, 17.0)
+    assert row["cost_per_hour"] == pytest.approx(2.0 * row["gpus"])
+    assert row["source"] in ("measured", "interpolated", "extrapolated")
+    shown = display_table(table)
+    assert "Batch / concurrency" in shown.columns
+    strict = slo_decision_table(model, context.with_(ttft_ms=10.0))
+    assert "even concurrency 1 misses" in strict["warning"].iloc[0]
+    with pytest.raises(AlaError, match="latency target"):
+        slo_decision_table(model, Context())

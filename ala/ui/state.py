@@ -458,9 +458,11 @@ def _decision(
     keys: tuple[ConfigKey, ...],
     transferred: Any,
 ) -> pd.DataFrame:
-    from ala.decision import Transferred, decision_table
+    from ala.decision import Transferred, decision_table, slo_decision_table
 
     fitted = model(dataset_id)
+    if fitted.latency_ is not None and (context.ttft_ms or context.tpot_ms):
+        return slo_decision_table(fitted, context, list(keys))  # measured configurations only
     extra, chosen = [], list(keys)
     if transferred is not None:
         values, _, _, specs_key = transferred

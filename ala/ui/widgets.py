@@ -286,3 +286,16 @@ def scenario_inputs() -> tuple[str, int, str, float, int, bool, tuple[str, ...]]
         "Policies", list(POLICIES), default=kept("sch-pol", list(POLICIES)), key="sch-pol"
     )
     return trace, int(memory), kind, float(width), int(limit), bool(all_at_zero), tuple(policies)
+
+
+def latency_targets(context: Context) -> Context:
+    """TTFT and TPOT targets (0 = none) and their percentile, for a model with latencies."""
+    from ala.ui import context as shared
+
+    c1, c2, c3 = st.columns(3)
+    ttft = c1.number_input("TTFT target (ms, 0 = none)", 0.0, None, context.ttft_ms or 0.0)
+    tpot = c2.number_input("TPOT target (ms, 0 = none)", 0.0, None, context.tpot_ms or 0.0)
+    pct = c3.radio(
+        "Targets hold at", ["p50", "p99"], ["p50", "p99"].index(context.percentile), horizontal=True
+    )
+    return shared.update(ttft_ms=ttft or None, tpot_ms=tpot or None, percentile=pct)

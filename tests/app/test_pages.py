@@ -501,3 +501,22 @@ def test_a_configuration_chosen_on_transfer_is_sized_beside_the_measured_ones(ap
     transferred = table[table["Source"] == "transferred"]
     assert len(transferred) == 1
     assert "B200" in transferred["Configuration"].iloc[0]
+
+
+def test_sizing_holds_latency_targets_when_the_data_have_latencies(app):
+    """On serving data (TTFT and TPOT measured), the decision table sizes under the targets:
+    at ii=2048 the TTFT limit of 200 ms allows concurrency 16 (serving_frame's model)."""
+    from ..test_serving import serving_frame
+
+    csv = serving_frame().to_csv(index=False).encode()
+    app.file_uploader[0].set_value(("serving.csv", csv, "text/csv")).run()
+    at = app.switch_page("pages/sizing.py").run()
+    no_errors(at)
+    at.number_input(key="ctx-ii").set_value(2048)
+    at.number_input(key="ctx-oo").set_value(128)
+    at.number_input(key="ctx-target").set_value(100000.0)
+    ttft = next(n for n in at.number_input if n.label.startswith("TTFT target"))
+    ttft.set_value(200.0).run()
+    no_errors(at)
+    table = at.dataframe[0].value
+    assert table["Batch / concurrency"].iloc[0].split(" ")[0] in ("16", "17")

@@ -55,8 +55,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     created REAL NOT NULL, started REAL, updated REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS jobs_key ON jobs(key);
 CREATE TABLE IF NOT EXISTS report_items (
-    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, doc TEXT NOT NULL,
-    created REAL NOT NULL);
+    id INTEGER PRIMARY KEY,
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL, title TEXT NOT NULL, doc TEXT NOT NULL, created REAL NOT NULL);
 """
 
 
@@ -548,26 +549,32 @@ class Workspace:
         return None if row is None or row[0] is None else json.loads(row[0])
 
     # -------------------------------------------------------------- report items
-    def add_report_item(self, kind: str, title: str, doc: Mapping[str, Any]) -> int:
-        """Keep an item the user added to the report; the same item twice is kept once."""
+    def add_report_item(
+        self, dataset_id: int, kind: str, title: str, doc: Mapping[str, Any]
+    ) -> int:
+        """Keep an item the user added to a dataset's report; the same item twice is kept
+        once."""
         text = json.dumps(dict(doc), sort_keys=True)
         with self._connect() as con:
             found = con.execute(
-                "SELECT id FROM report_items WHERE kind = ? AND doc = ?", (kind, text)
+                "SELECT id FROM report_items WHERE dataset_id = ? AND kind = ? AND doc = ?",
+                (dataset_id, kind, text),
             ).fetchone()
             if found:
                 return int(found[0])
             cur = con.execute(
-                "INSERT INTO report_items (kind, title, doc, created) VALUES (?, ?, ?, ?)",
-                (kind, title, text, time.time()),
+                "INSERT INTO report_items (dataset_id, kind, title, doc, created) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (dataset_id, kind, title, text, time.time()),
             )
             return int(cur.lastrowid or 0)
 
-    def report_items(self) -> list[tuple[int, str, str, dict[str, Any]]]:
-        """Every report item as (id, kind, title, document), in the order added."""
+    def report_items(self, dataset_id: int) -> list[tuple[int, str, str, dict[str, Any]]]:
+        """A dataset's report items as (id, kind, title, document), in the order added."""
         with self._connect() as con:
             rows = con.execute(
-                "SELECT id, kind, title, doc FROM report_items ORDER BY id"
+                "SELECT id, kind, title, doc FROM report_items WHERE dataset_id = ? ORDER BY id",
+                (dataset_id,),
             ).fetchall()
         return [(int(i), str(k), str(t), json.loads(d)) for i, k, t, d in rows]
 

@@ -66,7 +66,7 @@ with right:
     if len(near) and near["distance"].iloc[0] > 1.5:
         st.warning("Nothing benchmarked near here: treat this number as a rough guide.")
     if st.button("Add to report", icon=":material/add:", key="add-prediction"):
-        state.add_prediction_to_report(config, prediction, bb)
+        state.add_prediction_to_report(dataset_id, config, prediction, bb)
         st.toast("Added to the report.")
 panels.benchmark_next(dataset_id, key, ii, oo)
 st.subheader("Sizing")

@@ -9,7 +9,7 @@ from ala.ui.widgets import plain
 page = state.open_page("Report")
 ws = state.workspace()
 title = st.text_input("Title", "LLM inference: sizing recommendation and how far to trust it")
-items = ws.report_items()
+items = ws.report_items(page.dataset_id)
 if not items:
     st.info(
         "Nothing added yet: use **Add to report** on the Predict and Sizing pages. Until then "

@@ -128,14 +128,19 @@ def test_session_workspace_names_cannot_leave_the_workspace_folder(tmp_path):
     assert not sessions_by_default("ala.example.com", "0")
 
 
-def test_report_items_are_kept_once_and_removable(tmp_path):
+def test_report_items_are_kept_once_per_dataset_and_removable(tmp_path):
     ws = Workspace(tmp_path)
-    first = ws.add_report_item("prediction", "A", {"ii": 1.0, "thpt_pred": 2.0})
-    assert ws.add_report_item("prediction", "A again", {"thpt_pred": 2.0, "ii": 1.0}) == first
-    second = ws.add_report_item("decision", "B", {"query": {}})
-    assert [i for i, *_ in Workspace(tmp_path).report_items()] == [first, second]
+    one = ws.add_dataset("a.csv", b"a", None, 1, "")
+    two = ws.add_dataset("b.csv", b"b", None, 1, "")
+    first = ws.add_report_item(one, "prediction", "A", {"ii": 1.0, "thpt_pred": 2.0})
+    assert ws.add_report_item(one, "prediction", "A2", {"thpt_pred": 2.0, "ii": 1.0}) == first
+    second = ws.add_report_item(one, "decision", "B", {"query": {}})
+    ws.add_report_item(two, "decision", "other dataset", {"query": {}})
+    assert [i for i, *_ in Workspace(tmp_path).report_items(one)] == [first, second]
     ws.remove_report_item(first)
-    assert [k for _, k, _, _ in ws.report_items()] == ["decision"]
+    assert [k for _, k, _, _ in ws.report_items(one)] == ["decision"]
+    ws.delete_dataset(two)
+    assert ws.report_items(two) == []
 
 
 def test_the_report_opens_with_the_question_and_the_recommendation(sample_model, shared_benchmarks):

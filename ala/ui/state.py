@@ -362,7 +362,9 @@ def sweep_params(
 
 
 # ------------------------------------------------------------------------- report items
-def add_prediction_to_report(config: dict[str, str], prediction: CurvePrediction, bb: float) -> int:
+def add_prediction_to_report(
+    dataset_id: int, config: dict[str, str], prediction: CurvePrediction, bb: float
+) -> int:
     """Keep the what-if at batch ``bb`` (with its interval and confidence) for the report."""
     from ala.decision import confidence, source_of
 
@@ -383,7 +385,7 @@ def add_prediction_to_report(config: dict[str, str], prediction: CurvePrediction
     else:
         record["confidence"] = "low"
     title = " / ".join(config.values()) + f" · ii={prediction.ii:g}, oo={prediction.oo:g}"
-    return workspace().add_report_item("prediction", f"{title}, batch {bb:g}", record)
+    return workspace().add_report_item(dataset_id, "prediction", f"{title}, batch {bb:g}", record)
 
 
 def add_decision_to_report(dataset_id: int, context: Context, keys: Sequence[ConfigKey]) -> int:
@@ -391,12 +393,11 @@ def add_decision_to_report(dataset_id: int, context: Context, keys: Sequence[Con
     from ala.context import to_query
 
     doc = {
-        "dataset": dataset_id,
         "query": to_query(context),
         "configs": [list(k) for k in keys],
     }
     title = f"Sizing for {context.target:,.6g} {context.target_unit}, ii={context.ii:g}, "
-    return workspace().add_report_item("decision", title + f"oo={context.oo:g}", doc)
+    return workspace().add_report_item(dataset_id, "decision", title + f"oo={context.oo:g}", doc)
 
 
 def report_html(dataset_id: int, title: str) -> tuple[str, pd.DataFrame]:
@@ -404,7 +405,7 @@ def report_html(dataset_id: int, title: str) -> tuple[str, pd.DataFrame]:
     from ala.context import from_query
     from ala.report import build_report
 
-    items = workspace().report_items()
+    items = workspace().report_items(dataset_id)
     predictions = pd.DataFrame([doc for _, kind, _, doc in items if kind == "prediction"])
     decisions = [doc for _, kind, _, doc in items if kind == "decision"]
     context = table = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ala.configs import ConfigKey
@@ -102,7 +102,7 @@ def to_query(context: Context) -> dict[str, str]:
         if name == "configs":
             out[param] = json.dumps([list(k) for k in value], separators=(",", ":"))
         elif isinstance(value, float):
-            out[param] = f"{value:g}"
+            out[param] = f"{value:.15g}"  # exact for any float a user types, short for 1024
         else:
             out[param] = str(value)
     return out
@@ -167,6 +167,3 @@ def _configs(raw: str) -> tuple[ConfigKey, ...]:
             raise ValueError("each configuration is a list of values")
         keys.append(tuple(item))
     return tuple(dict.fromkeys(keys))
-
-
-FIELD_NAMES = tuple(f.name for f in fields(Context) if f.name != "problems")

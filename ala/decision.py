@@ -327,6 +327,23 @@ def confidence(source: str, relative_width: float, note: str = "") -> str:
     return "medium"
 
 
+def confidences(predictions: pd.DataFrame) -> list[str]:
+    """:func:`confidence` of each prediction row: its source from ``situation`` (else a
+    ``source`` column in words, else extrapolated), its interval's width relative to
+    ``thpt_pred``, and ``note``."""
+    index = predictions.index
+    if "situation" in predictions:
+        sources = predictions["situation"].map(lambda v: source_of(str(v)))
+    else:
+        sources = predictions.get("source", pd.Series("extrapolated", index=index))
+    width = (predictions["thpt_hi"] - predictions["thpt_lo"]) / predictions["thpt_pred"]
+    notes = predictions.get("note", pd.Series("", index=index)).fillna("")
+    return [
+        confidence(str(src), float(w) if pd.notna(w) else np.inf, str(n))
+        for src, w, n in zip(sources, width, notes, strict=True)
+    ]
+
+
 def _accelerators(values: dict[str, str]) -> int:
     try:
         count = float(values.get("acc_count", 1))

@@ -114,7 +114,7 @@ def standard_predictions(model: ThroughputModel, configs: Sequence[int]) -> pd.D
     interval = 0.9 if model.calibration_ is not None else None
     pred = model.predict(queries, interval=interval)
     keep = [*model.config_columns_, "ii", "oo", "bb", "thpt_pred", "source"]
-    keep += ["thpt_lo", "thpt_hi", "proximity"] if interval else []
+    keep += ["thpt_lo", "thpt_hi", "proximity", "situation"] if interval else []
     keep += ["note"]
     return pred[keep].round(1)
 
@@ -143,22 +143,12 @@ def report_figures(
 
 def prediction_confidence(predictions: pd.DataFrame) -> pd.DataFrame:
     """``predictions`` with a ``confidence`` column in plain words (see
-    :func:`ala.decision.confidence`) where it has intervals and a situation or source."""
-    from ala.decision import confidence, source_of
+    :func:`ala.decision.confidences`) where it has intervals and has none yet."""
+    from ala.decision import confidences
 
-    if predictions.empty or "thpt_lo" not in predictions:
+    if predictions.empty or "thpt_lo" not in predictions or "confidence" in predictions:
         return predictions
-    if "situation" in predictions:
-        sources = predictions["situation"].map(lambda v: source_of(str(v)))
-    else:
-        sources = predictions.get("source", pd.Series("extrapolated", index=predictions.index))
-    width = (predictions["thpt_hi"] - predictions["thpt_lo"]) / predictions["thpt_pred"]
-    notes = predictions.get("note", pd.Series("", index=predictions.index)).fillna("")
-    words = [
-        confidence(str(src), float(w) if pd.notna(w) else float("inf"), str(n))
-        for src, w, n in zip(sources, width, notes, strict=True)
-    ]
-    return predictions.assign(confidence=words)
+    return predictions.assign(confidence=confidences(predictions))
 
 
 def build_report(

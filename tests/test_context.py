@@ -50,3 +50,9 @@ def test_bad_link_values_keep_their_defaults_and_are_named():
 def test_requests_per_second_become_tokens_per_second():
     assert Context(ii=100, oo=50, target=2, target_unit="requests/s").tokens_per_s == 300
     assert Context(target=2000).tokens_per_s == 2000
+
+
+def test_large_and_precise_numbers_survive_the_link():
+    """A target of 1,234,567 tokens/s must not come back rounded to 6 digits."""
+    context = Context(target=1_234_567.0, price=2.345678, ii=123_457.0)
+    assert from_query(to_query(context)) == context

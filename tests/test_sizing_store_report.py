@@ -167,3 +167,29 @@ def test_the_report_opens_with_the_question_and_the_recommendation(sample_model,
     text = re.sub(r"<script.*?</script>", "", html, flags=re.S)
     for raw in (">thpt_pred<", ">acc<", ">fit_s<", ">median_ape<", "512.000"):
         assert raw not in text
+
+
+def test_a_prediction_added_with_its_confidence_keeps_it_in_the_report(
+    sample_model, shared_benchmarks
+):
+    """The report must show the confidence stored with an added prediction, not recompute
+    it from columns the item does not carry (which made every added prediction 'low')."""
+    key = sample_model.configs_[0]
+    row = {c: v for c, v in zip(sample_model.config_columns_, key, strict=True)}
+    added = pd.DataFrame(
+        [
+            row
+            | {
+                "ii": 512.0,
+                "oo": 512.0,
+                "bb": 16.0,
+                "thpt_pred": 100.0,
+                "thpt_lo": 95.0,
+                "thpt_hi": 105.0,
+                "confidence": "high",
+            }
+        ]
+    )
+    html = build_report(shared_benchmarks, sample_model, "T", added)
+    predictions = html[html.index("<h2>Predictions</h2>") : html.index("<h2>Curves</h2>")]
+    assert "<td>high</td>" in predictions

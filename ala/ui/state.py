@@ -366,7 +366,7 @@ def add_prediction_to_report(
     dataset_id: int, config: dict[str, str], prediction: CurvePrediction, bb: float
 ) -> int:
     """Keep the what-if at batch ``bb`` (with its interval and confidence) for the report."""
-    from ala.decision import confidence, source_of
+    from ala.decision import confidences
 
     row = prediction.at(bb)
     record: dict[str, Any] = {
@@ -377,11 +377,8 @@ def add_prediction_to_report(
         "thpt_pred": float(row["thpt_pred"]),
     }
     if "thpt_lo" in prediction.frame and pd.notna(row["thpt_lo"]):
-        lo, hi, mid = float(row["thpt_lo"]), float(row["thpt_hi"]), float(row["thpt_pred"])
-        record |= {"thpt_lo": lo, "thpt_hi": hi}
-        record["confidence"] = confidence(
-            source_of(str(row["situation"])), (hi - lo) / mid if mid > 0 else float("inf")
-        )
+        record |= {"thpt_lo": float(row["thpt_lo"]), "thpt_hi": float(row["thpt_hi"])}
+        record["confidence"] = confidences(pd.DataFrame([row]))[0]
     else:
         record["confidence"] = "low"
     title = " / ".join(config.values()) + f" · ii={prediction.ii:g}, oo={prediction.oo:g}"

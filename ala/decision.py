@@ -16,13 +16,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from ala.configs import ConfigKey
+from ala.configs import ConfigKey, config_dict, config_label
 from ala.context import Context
 from ala.errors import AlaError
 from ala.model import ThroughputModel
-from ala.sizing import KNEE, size_deployment
+from ala.sizing import (
+    KNEE,
+    accelerators_per_replica,
+    pick_batch,
+    replicas_for,
+    size_deployment,
+)
 from ala.specs import Catalogue
 
 SOURCES = {"database_within": "measured", "database_below": "interpolated"}
@@ -126,10 +133,13 @@ def _row(
     target: float,
     specs: Catalogue | None,
 ) -> dict[str, object]:
-    label = model.labels_[model.config_id(key)] if key in model.configs_ else " / ".join(key)
-    values = model.config_values(model.config_id(key)) if key in model.configs_ else {}
-    per_replica = _accelerators(values)
-    row: dict[str, object] = {"config": key, "configuration": label, "currency": context.currency}
+    known = key in model.config_index_
+    values = config_dict(key, model.config_columns_) if known else {}
+    row: dict[str, object] = {
+        "config": key,
+        "configuration": config_label(key),
+        "currency": context.currency,
+    }
     try:
         size = size_deployment(
             model,
@@ -149,45 +159,43 @@ def _row(
         batch_lo = _first_batch(curve, "thpt_hi", target, size.batch)
         batch_hi = _first_batch(curve, "thpt_lo", target, size.batch)
     lo, mid, hi = size.thpt
-    peak = float(curve["thpt_pred"].max())
-    near_peak = curve.loc[curve["thpt_pred"] >= KNEE * peak, "bb"]
-    knee = float(near_peak.iloc[0]) if peak > 0 and len(near_peak) else np.nan
-    optimistic, expected, pessimistic = size.replicas[2], size.replicas[1], size.replicas[0]
     source = source_of(str(curve.loc[curve["bb"] == size.batch, "situation"].iloc[0]))
-    row |= {
+    return row | {
         "batch": size.batch,
         "batch_lo": batch_lo,
         "batch_hi": batch_hi,
-        "knee": knee,
-        "replicas": expected,
-        "replicas_lo": optimistic,
-        "replicas_hi": pessimistic,
-        "gpus_per_replica": per_replica,
-        "gpus": expected * per_replica,
-        "gpus_lo": optimistic * per_replica,
-        "gpus_hi": pessimistic * per_replica,
-        "thpt_per_gpu": mid / per_replica,
-        "thpt_per_gpu_lo": lo / per_replica,
-        "thpt_per_gpu_hi": hi / per_replica,
+        "knee": _knee(curve["bb"].to_numpy(float), curve["thpt_pred"].to_numpy(float)),
+        **_figures(lo, mid, hi, accelerators_per_replica(values), target, context.price),
         "source": source,
         "confidence": confidence(source, (hi - lo) / mid if mid > 0 else np.inf, size.note),
         "extrapolated": size.extrapolated or source == "extrapolated",
         "warning": _warning(size.note, source, size.extrapolated),
     }
-    if context.price is not None:
-        hourly = context.price * per_replica
-        cost = size.cost_per_million or (np.nan, np.nan, np.nan)
-        row |= {
-            "cost_per_hour": hourly * expected,
-            "cost_per_hour_lo": hourly * optimistic,
-            "cost_per_hour_hi": hourly * pessimistic,
-            "cost_per_million": cost[1],
-            "cost_per_million_lo": cost[2],
-            "cost_per_million_hi": cost[0],
-        }
-    else:
-        row |= {k: np.nan for k in ("cost_per_hour", "cost_per_million")}
-    return row
+
+
+def _figures(
+    lo: float, mid: float, hi: float, per_replica: float, target: float, price: float | None
+) -> dict[str, float]:
+    """Replicas, accelerators, tokens/s per accelerator and (with a price) cost per hour and
+    per million tokens, each with ``_lo``/``_hi`` (the interval's optimistic and pessimistic
+    ends), for one replica's throughput ``lo``/``mid``/``hi``."""
+    out: dict[str, float] = {"gpus_per_replica": per_replica}
+    # optimistic (upper throughput: fewer replicas), expected, pessimistic
+    for suffix, thpt, per_gpu in (("_lo", hi, lo), ("", mid, mid), ("_hi", lo, hi)):
+        replicas = replicas_for(target, thpt)
+        out[f"replicas{suffix}"] = replicas
+        out[f"gpus{suffix}"] = replicas * per_replica
+        out[f"thpt_per_gpu{suffix}"] = per_gpu / per_replica
+        hourly = np.nan if price is None else price * per_replica * replicas
+        out[f"cost_per_hour{suffix}"] = hourly
+        out[f"cost_per_million{suffix}"] = hourly / (target * 3600) * 1e6
+    return out
+
+
+def _knee(bb: npt.NDArray[np.float64], thpt: npt.NDArray[np.float64]) -> float:
+    """The smallest batch within 90 % of the best predicted throughput (NaN without any)."""
+    peak = float(thpt.max()) if thpt.size else 0.0
+    return float(bb[np.argmax(thpt >= KNEE * peak)]) if peak > 0 else np.nan
 
 
 WORDS = ("measured", "interpolated", "extrapolated")
@@ -268,52 +276,27 @@ def _transferred_row(item: Transferred, context: Context, target: float) -> dict
     """A row from a transferred curve: the smallest batch reaching the target on one replica,
     else the knee; replicas from the interval's ends (no interval: the prediction)."""
     curve = item.curve.sort_values("bb").reset_index(drop=True)
+    bb = curve["bb"].to_numpy(float)
     pred = curve["thpt_pred"].to_numpy(float)
     lo = curve.get("thpt_lo", curve["thpt_pred"]).fillna(curve["thpt_pred"]).to_numpy(float)
     hi = curve.get("thpt_hi", curve["thpt_pred"]).fillna(curve["thpt_pred"]).to_numpy(float)
-    reaching = np.flatnonzero(pred >= target)
-    k = int(reaching[0]) if reaching.size else int(np.argmax(pred >= KNEE * pred.max()))
-    per_replica = _accelerators(dict(zip(item.columns, item.config, strict=False)))
-    replicas = [max(1, math.ceil(target / max(v, 1e-9))) for v in (hi[k], pred[k], lo[k])]
+    k, _ = pick_batch(pred, target)
+    per_replica = accelerators_per_replica(dict(zip(item.columns, item.config, strict=False)))
     width = (hi[k] - lo[k]) / pred[k] if pred[k] > 0 else np.inf
-    note = "; ".join(n for n in ("transferred from measured siblings", item.note) if n)
-    row: dict[str, object] = {
+    return {
         "config": item.config,
-        "configuration": " / ".join(item.config),
+        "configuration": config_label(item.config),
         "currency": context.currency,
-        "batch": float(curve["bb"].iloc[k]),
-        "batch_lo": float(curve["bb"].iloc[k]),
-        "batch_hi": float(curve["bb"].iloc[k]),
-        "knee": float(curve["bb"].iloc[int(np.argmax(pred >= KNEE * pred.max()))]),
-        "replicas": replicas[1],
-        "replicas_lo": replicas[0],
-        "replicas_hi": replicas[2],
-        "gpus_per_replica": per_replica,
-        "gpus": replicas[1] * per_replica,
-        "gpus_lo": replicas[0] * per_replica,
-        "gpus_hi": replicas[2] * per_replica,
-        "thpt_per_gpu": pred[k] / per_replica,
-        "thpt_per_gpu_lo": lo[k] / per_replica,
-        "thpt_per_gpu_hi": hi[k] / per_replica,
+        "batch": bb[k],
+        "batch_lo": bb[k],
+        "batch_hi": bb[k],
+        "knee": _knee(bb, pred),
+        **_figures(lo[k], pred[k], hi[k], per_replica, target, context.price),
         "source": "transferred",
         "confidence": confidence("transferred", width, item.note if width == 0 else ""),
         "extrapolated": False,
-        "warning": note,
+        "warning": "; ".join(n for n in ("transferred from measured siblings", item.note) if n),
     }
-    if context.price is not None:
-        hourly = context.price * per_replica
-        per_million = hourly / (target * 3600) * 1e6
-        row |= {
-            f"cost_per_hour{suffix}": hourly * n
-            for suffix, n in zip(("_lo", "", "_hi"), replicas, strict=True)
-        }
-        row |= {
-            f"cost_per_million{suffix}": per_million * n
-            for suffix, n in zip(("_lo", "", "_hi"), replicas, strict=True)
-        }
-    else:
-        row |= {k: np.nan for k in ("cost_per_hour", "cost_per_million")}
-    return row
 
 
 def confidence(source: str, relative_width: float, note: str = "") -> str:
@@ -342,14 +325,6 @@ def confidences(predictions: pd.DataFrame) -> list[str]:
         confidence(str(src), float(w) if pd.notna(w) else np.inf, str(n))
         for src, w, n in zip(sources, width, notes, strict=True)
     ]
-
-
-def _accelerators(values: dict[str, str]) -> int:
-    try:
-        count = float(values.get("acc_count", 1))
-    except ValueError:
-        return 1
-    return max(1, math.ceil(count)) if math.isfinite(count) else 1
 
 
 def _first_batch(curve: pd.DataFrame, column: str, target: float, fallback: float) -> float:

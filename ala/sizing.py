@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ala.errors import AlaError
@@ -102,23 +103,19 @@ def size_deployment(
     pred.loc[unidentified, "thpt_hi"] = pred.loc[unidentified, "thpt_pred"]
     thpt = pred["thpt_pred"].to_numpy().copy()
     thpt[pred["past_peak"].to_numpy(bool)] = -np.inf  # never past the throughput peak
-    reaching = np.flatnonzero(thpt >= target_tps)
-    k = int(reaching[0]) if reaching.size else int(np.argmax(thpt >= KNEE * thpt.max()))
+    k, reaches = pick_batch(thpt, target_tps)
     lo, mid, hi = (float(pred[c].iloc[k]) for c in ("thpt_lo", "thpt_pred", "thpt_hi"))
-    n_lo, n_mid, n_hi = (max(1, math.ceil(target_tps / max(v, 1e-9))) for v in (lo, mid, hi))
+    n_lo, n_mid, n_hi = (replicas_for(target_tps, v) for v in (lo, mid, hi))
     replicas = (n_lo, n_mid, n_hi)
     cost: tuple[float, float, float] | None = None
     if price_per_hour is not None:
-        try:
-            accelerators = float(config.get("acc_count", 1))
-        except ValueError:
-            accelerators = 1.0
+        accelerators = accelerators_per_replica(config)
         per_replica = price_per_hour * accelerators / (target_tps * 3600) * 1e6
         cost = (per_replica * n_lo, per_replica * n_mid, per_replica * n_hi)
     columns = ["bb", "thpt_pred"] + (["thpt_lo", "thpt_hi"] if calibrated else []) + ["situation"]
     return SizingResult(
         batch=float(bb[k]),
-        reaches_target=bool(reaching.size),
+        reaches_target=reaches,
         thpt=(lo, mid, hi),
         replicas=replicas,
         cost_per_million=cost,
@@ -136,3 +133,27 @@ def size_deployment(
         ),
         extrapolated=bool(bb[k] > largest or not pred["identified"].iloc[k]),
     )
+
+
+def pick_batch(thpt: npt.NDArray[np.float64], target_tps: float) -> tuple[int, bool]:
+    """Index of the smallest batch whose throughput reaches the target on one replica, and
+    True; or, when none does, of the knee (the smallest batch within 90 % of the best), and
+    False. Entries set to -inf (past a peak) are never chosen."""
+    reaching = np.flatnonzero(thpt >= target_tps)
+    if reaching.size:
+        return int(reaching[0]), True
+    return int(np.argmax(thpt >= KNEE * thpt.max())), False
+
+
+def replicas_for(target_tps: float, thpt: float) -> int:
+    """Replicas of throughput ``thpt`` needed for the target (at least one)."""
+    return max(1, math.ceil(target_tps / max(thpt, 1e-9)))
+
+
+def accelerators_per_replica(config: Mapping[str, object]) -> float:
+    """The configuration's ``acc_count``; 1 when it has none or it is not a number >= 1."""
+    try:
+        count = float(config.get("acc_count", 1))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 1.0
+    return count if math.isfinite(count) and count >= 1 else 1.0

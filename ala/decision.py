@@ -32,6 +32,9 @@ from ala.sizing import (
 )
 from ala.specs import Catalogue
 
+# Where an answer comes from, in words, from least to most extrapolated; the prediction
+# situations that are not listed are extrapolated.
+WORDS = ("measured", "interpolated", "extrapolated")
 SOURCES = {"database_within": "measured", "database_below": "interpolated"}
 SOURCES |= {"learned_inner": "interpolated"}
 
@@ -198,7 +201,6 @@ def _knee(bb: npt.NDArray[np.float64], thpt: npt.NDArray[np.float64]) -> float:
     return float(bb[np.argmax(thpt >= KNEE * peak)]) if peak > 0 else np.nan
 
 
-WORDS = ("measured", "interpolated", "extrapolated")
 # Columns an SLO plan leaves out when no configuration meets the targets.
 SLO_COLUMNS = ("source", "thpt", "thpt_lo", "thpt_hi", "thpt_per_gpu", "note")
 
@@ -217,19 +219,9 @@ def slo_decision_table(
     AlaError
         Without a latency target, or for a model without the metrics the targets need.
     """
-    from ala.slo import SLO, slo_sizing
+    from ala.slo import sizing_for
 
-    plan = slo_sizing(
-        model,
-        context.ii,
-        context.oo,
-        SLO(context.ttft_ms, context.tpot_ms, context.percentile),
-        tokens_per_s=context.tokens_per_s,
-        price_per_gpu_hour=context.price,
-        currency=context.currency,
-        configs=list(configs or context.configs) or None,
-        level=context.level,
-    )
+    plan = sizing_for(model, context, list(configs or context.configs) or None)
     table = plan.table.assign(**{c: np.nan for c in SLO_COLUMNS if c not in plan.table})
     per = (table["gpus"] / table["replicas"]).fillna(1.0)
     out = pd.DataFrame(
@@ -267,8 +259,6 @@ def slo_decision_table(
     ]
     out["extrapolated"] = (out["source"] == "extrapolated") | ~table["meets_slo"].astype(bool)
     out["warning"] = table["note"].fillna("")
-    if context.price is None:
-        out = out.drop(columns=[c for c in out if c.startswith("cost_per_hour_")])
     return out.reset_index(drop=True)
 
 

@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 
 from ala.configs import ConfigKey, config_dict, config_label
+from ala.context import Context
+from ala.decision import WORDS, source_of
 from ala.errors import AlaError
 from ala.model import ThroughputModel
 
@@ -112,6 +114,24 @@ def _gpus(key: ConfigKey, columns: Sequence[str]) -> tuple[float, str]:
         return 1.0, "GPU count unknown (acc_count not a number): counted as 1 per replica"
     note = "" if "acc_count" in values else "no acc_count column: 1 GPU per replica assumed"
     return max(count, 1.0), note
+
+
+def sizing_for(
+    model: ThroughputModel, context: Context, configs: Sequence[ConfigKey] | None = None
+) -> SloPlan:
+    """:func:`slo_sizing` for the question a shared :class:`ala.context.Context` asks: its
+    lengths, latency targets and percentile, load, price, currency and interval level."""
+    return slo_sizing(
+        model,
+        context.ii,
+        context.oo,
+        SLO(context.ttft_ms, context.tpot_ms, context.percentile),
+        tokens_per_s=context.tokens_per_s,
+        price_per_gpu_hour=context.price,
+        currency=context.currency,
+        configs=configs,
+        level=context.level,
+    )
 
 
 def _largest_meeting(bb: np.ndarray, ok: np.ndarray) -> float:
@@ -260,9 +280,8 @@ def _workload_predictions(
     for column in pred.columns:
         if column.endswith(("_ms_pred", "_ms_lo", "_ms_hi")):
             out[column] = by[column].quantile(quantile).to_numpy()
-    rank = {"database_within": 0, "database_below": 1, "learned_inner": 1}
-    worst = pred["situation"].map(lambda v: rank.get(v, 2)).groupby(pred["at"]).max()
-    out["situation"] = worst.map({0: "measured", 1: "interpolated", 2: "extrapolated"}).to_numpy()
+    rank = pred["situation"].map(lambda v: WORDS.index(source_of(str(v))))
+    out["situation"] = [WORDS[i] for i in rank.groupby(pred["at"]).max()]
     out["past_peak"] = by["past_peak"].any().to_numpy()
     out["note"] = by["note"].agg(lambda v: next((n for n in v if n), "")).to_numpy()
     return out

@@ -9,19 +9,8 @@ from ala.ui.widgets import caption, plain, slo_inputs
 
 page = state.open_page("SLO sizing")
 ctx = slo_inputs(context.current())
-question = state.SloQuestion(
-    ctx.ii,
-    ctx.oo,
-    ctx.ttft_ms,
-    ctx.tpot_ms,
-    ctx.percentile,
-    ctx.tokens_per_s,
-    ctx.price,
-    ctx.currency,
-    ctx.level,
-)
 try:
-    plan, curves, measured = state.slo_plan(page.dataset_id, question)
+    plan, curves, measured = state.slo_plan(page.dataset_id, ctx)
 except AlaError as exc:
     st.error(plain(exc))
     st.stop()

@@ -721,44 +721,21 @@ def transferred_overlay(dataset_id: int) -> tuple[str, pd.DataFrame] | None:
 
 
 # ------------------------------------------------------------------------- SLO sizing
-@dataclass(frozen=True, slots=True)
-class SloQuestion:
-    """One SLO sizing question (hashable, so answers are cached)."""
-
-    ii: float
-    oo: float
-    ttft_ms: float | None
-    tpot_ms: float | None
-    percentile: str
-    tokens_per_s: float
-    price: float | None
-    currency: str
-    level: float
-
-
-def slo_plan(dataset_id: int, q: SloQuestion) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
-    """The ranked plan and its Pareto data for the dataset's model (cached per question)."""
-    return _slo_plan(dataset_id, fingerprint(dataset_id), q)
+def slo_plan(dataset_id: int, context: Context) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    """The ranked plan over every configuration and its Pareto data for the context's SLO
+    question (cached; fields the plan does not read are not part of the key)."""
+    question = context.with_(dataset=None, configs=(), bb=Context().bb)
+    return _slo_plan(dataset_id, fingerprint(dataset_id), question)
 
 
 @st.cache_data(show_spinner="Sizing every configuration...", max_entries=32)
 def _slo_plan(
-    dataset_id: int, fingerprint: str, q: SloQuestion
+    dataset_id: int, fingerprint: str, question: Context
 ) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
-    from ala.service import plan_slo
-    from ala.slo import SLO, pareto_frame
+    from ala.slo import pareto_frame, sizing_for
 
     fitted = model(dataset_id)
-    plan = plan_slo(
-        fitted,
-        q.ii,
-        q.oo,
-        SLO(q.ttft_ms, q.tpot_ms, q.percentile),
-        tokens_per_s=q.tokens_per_s,
-        price_per_gpu_hour=q.price,
-        currency=q.currency,
-        level=q.level,
-    )
+    plan = sizing_for(fitted, question)
     curves, measured = pareto_frame(fitted, plan)
     return plan, curves, measured
 

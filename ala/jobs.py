@@ -2,7 +2,7 @@
 
 A job is a kind (``evaluate``, ``width_sweep``), JSON parameters and an optional payload
 (an uploaded trace). :func:`submit` stores it and starts a fresh interpreter
-(``python -m ala.jobs WORKSPACE JOB``: never a fork of a server with threads) that claims
+(``python -m ala.jobs WORKSPACE job ID``: never a fork of a server with threads) that claims
 it, reports ``(done, total)`` after each unit of work and stores a JSON result. The same
 kind, parameters and payload submitted again reuse the queued, running or finished job
 instead of computing it again; parameters carry the dataset's fingerprint, so a changed
@@ -74,19 +74,24 @@ def submit(
         return found
     job_id = workspace.create_job(kind, key, title, params, payload)
     if start:
-        # A process of its own (not a multiprocessing child of the server): it may start its
-        # own worker pool, outlives a page switch or a server restart, and its owner token
-        # lets the workspace tell when it died.
-        _reap()
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
-            [sys.executable, "-m", "ala.jobs", str(workspace.path.resolve()), str(job_id)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        _CHILDREN.append(process)
+        _spawn(workspace, "job", job_id)
     return job_id
+
+
+def _spawn(workspace: Workspace, what: str, item_id: int) -> None:
+    """Start ``python -m ala.jobs WORKSPACE job|anneal ID``: a process of its own (not a
+    multiprocessing child of the server), so it may start its own worker pool, outlives a
+    page switch or a server restart, and its owner token lets the workspace tell when it
+    died."""
+    _reap()
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
+        [sys.executable, "-m", "ala.jobs", str(workspace.path.resolve()), what, str(item_id)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    _CHILDREN.append(process)
 
 
 _CHILDREN: list[subprocess.Popen[bytes]] = []  # kept until they exit, then reaped
@@ -182,7 +187,7 @@ def run_states(workspace: Workspace, dataset_id: int | None = None) -> list[JobS
         active = row.status == "running"
         elapsed = max(0.0, (now if active else float(row.updated)) - float(row.created))
         done = int(row.steps)
-        total = int(row.iterations) + 1 if pd.notna(row.iterations) else done  # + the start
+        total = int(row.iterations) if pd.notna(row.iterations) else done  # a step each
         out.append(_state(row, "anneal", f"Annealing {row.config}", done, total, elapsed))
     return out
 
@@ -307,38 +312,30 @@ def start_anneal(
     universe: pd.DataFrame,
     settings: AnnealSettings,
 ) -> int:
-    """Create an annealing run in the workspace and anneal it in a worker process.
+    """Record an annealing run (its rows and settings) and anneal it in a worker process.
 
     Runs keep their own tables (every step is logged for the live chart and Algorithm 8),
-    so they are not generic jobs; the worker is the same kind of fresh interpreter.
+    so they are not generic jobs; their worker is started the same way and reads the run
+    back from the workspace.
     """
-    import multiprocessing
-
     run_id = workspace.create_run(dataset_id, config, settings, universe)
-    context = multiprocessing.get_context("spawn")
-    process = context.Process(
-        target=anneal_worker,
-        args=(str(workspace.path), run_id, config, universe, settings),
-        name=f"ala-anneal-{run_id}",
-        daemon=True,
-    )
-    process.start()
+    _spawn(workspace, "anneal", run_id)
     return run_id
 
 
-def anneal_worker(
-    workspace_path: str, run_id: int, config: str, universe: pd.DataFrame, settings: AnnealSettings
-) -> None:
-    """The annealing worker: anneal, writing each step, and record how the run ended."""
+def anneal_worker(workspace_path: str, run_id: int) -> None:
+    """The annealing worker: anneal the stored run, writing each step, and record how it
+    ended."""
     from ala.annealing import anneal
 
     workspace = Workspace(Path(workspace_path))
     workspace.claim_run(run_id)
     try:
+        stored = workspace.load_run(run_id)
         run = anneal(
-            universe,
-            settings,
-            config=config,
+            stored.universe,
+            stored.settings,
+            config=stored.config,
             on_step=lambda step: workspace.add_step(run_id, step),
             should_stop=lambda: workspace.cancel_requested(run_id),
         )
@@ -350,4 +347,5 @@ def anneal_worker(
 
 
 if __name__ == "__main__":
-    work(sys.argv[1], int(sys.argv[2]))
+    path, what, item = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    (anneal_worker if what == "anneal" else work)(path, item)

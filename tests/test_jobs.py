@@ -147,3 +147,23 @@ def test_a_real_worker_process_runs_a_scheduling_sweep(workspace):
     sweep = jobs.width_sweep_result(workspace.job_result(job_id))
     jobs._reap()  # noqa: SLF001 - the finished worker is reaped, not left a zombie
     assert set(sweep.table["policy"]) == {"a_min", "fcfs"}
+
+
+def test_an_annealing_run_is_annealed_by_its_own_worker_process(workspace):
+    """The run's rows and settings go through the workspace to a spawned worker, which logs
+    every step and finishes the run."""
+    from ala.annealing import AnnealSettings
+
+    dataset_id = _dataset(workspace)
+    universe = synthetic_frame(noise=0.02)
+    universe = universe[universe["acc"] == "GPU-A"][["ii", "oo", "bb", "thpt"]]
+    settings = AnnealSettings(iterations=5, seed=1)
+    run_id = jobs.start_anneal(workspace, dataset_id, "GPU-A", universe, settings)
+    deadline = time.monotonic() + 120
+    while workspace.run_status(run_id) == "running" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert workspace.run_status(run_id) == "finished"
+    assert len(workspace.run_trace(run_id)) == 5  # one logged step per iteration
+    state = next(s for s in jobs.run_states(workspace) if s.id == run_id)
+    assert (state.done, state.total, state.fraction) == (5, 5, 1.0)  # a finished run is full
+    jobs._reap()  # noqa: SLF001 - the finished worker is reaped

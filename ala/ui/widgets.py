@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from ala.configs import COLUMN_TITLES
-from ala.context import TARGET_UNITS, Context
+from ala.context import PERCENTILES, TARGET_UNITS, Context
 from ala.errors import AlaError
 from ala.model import ThroughputModel
 from ala.sizing import SizingResult
@@ -117,18 +117,7 @@ def workload_inputs(context: Context, batch: bool = True) -> Context:
         horizontal=True,
         key="ctx-unit",
     )
-    price = t3.number_input(
-        "Price per accelerator-hour (0 = skip cost)",
-        0.0,
-        None,
-        float(context.price or 0.0),
-        0.5,
-        key="ctx-price",
-    )
-    currency = t4.text_input("Currency", context.currency, max_chars=8, key="ctx-currency")
-    if not (currency.isalpha() and currency):
-        st.warning("A currency is a code of letters (USD, EUR, ...): USD is used.")
-        currency = "USD"
+    price, currency = _price_inputs(t3, t4, context)
     return shared.update(
         ii=float(ii),
         oo=float(oo),
@@ -136,9 +125,30 @@ def workload_inputs(context: Context, batch: bool = True) -> Context:
         level=float(level),
         target=float(target),
         target_unit=unit,
-        price=float(price) or None,
-        currency=currency.upper(),
+        price=price,
+        currency=currency,
     )
+
+
+def _price_inputs(
+    price_cell: Any, currency_cell: Any, context: Context
+) -> tuple[float | None, str]:
+    """Price per accelerator-hour (None for 0) and currency code, from the shared context."""
+    price = price_cell.number_input(
+        "Price per accelerator-hour (0 = skip cost)",
+        0.0,
+        None,
+        float(context.price or 0.0),
+        0.5,
+        key="ctx-price",
+    )
+    currency = currency_cell.text_input(
+        "Currency", context.currency, max_chars=8, key="ctx-currency"
+    )
+    if not (currency.isalpha() and currency):
+        st.warning("A currency is a code of letters (USD, EUR, ...): USD is used.")
+        currency = "USD"
+    return float(price) or None, str(currency).upper()
 
 
 def _natural(text: str) -> tuple[int, float | str]:
@@ -209,35 +219,19 @@ def slo_inputs(context: Context) -> Context:
     context (a target of 0 means none; the page suggests 2,000 ms TTFT and 50 ms TPOT)."""
     from ala.ui import context as shared
 
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3, c4, c5 = st.columns(5)
     ii = c1.number_input("Input tokens per request", 1, None, int(context.ii), 128, key="ctx-ii")
     oo = c2.number_input("Output tokens per request", 1, None, int(context.oo), 32, key="ctx-oo")
-    first = context.ttft_ms is None and context.tpot_ms is None
-    ttft = c3.number_input(
-        "TTFT target (ms, 0 = none)", 0.0, None, 2000.0 if first else context.ttft_ms or 0.0
-    )
-    tpot = c4.number_input(
-        "TPOT target (ms, 0 = none)", 0.0, None, 50.0 if first else context.tpot_ms or 0.0
-    )
-    d1, d2, d3, d4 = st.columns(4)
-    percentile = d1.radio(
-        "Targets hold at", ["p50", "p99"], ["p50", "p99"].index(context.percentile), horizontal=True
-    )
-    load = d2.number_input("Load (tokens/s)", 1.0, None, context.tokens_per_s, 1000.0)
-    price = d3.number_input(
-        "Price per GPU-hour (0 = skip)", 0.0, None, context.price or 0.0, key="ctx-price"
-    )
-    currency = d4.text_input("Currency", context.currency, max_chars=8, key="ctx-currency")
+    load = c3.number_input("Load (tokens/s)", 1.0, None, context.tokens_per_s, 1000.0)
+    price, currency = _price_inputs(c4, c5, context)
+    latency_targets(context, suggest=True)
     return shared.update(
         ii=float(ii),
         oo=float(oo),
-        ttft_ms=ttft or None,
-        tpot_ms=tpot or None,
-        percentile=percentile,
         target=float(load),
         target_unit="tokens/s",
-        price=price or None,
-        currency=(currency if currency.isalpha() else "USD").upper(),
+        price=price,
+        currency=currency,
     )
 
 
@@ -288,14 +282,20 @@ def scenario_inputs() -> tuple[str, int, str, float, int, bool, tuple[str, ...]]
     return trace, int(memory), kind, float(width), int(limit), bool(all_at_zero), tuple(policies)
 
 
-def latency_targets(context: Context) -> Context:
-    """TTFT and TPOT targets (0 = none) and their percentile, for a model with latencies."""
+def latency_targets(context: Context, suggest: bool = False) -> Context:
+    """TTFT and TPOT targets (0 = none) and their percentile, from and into the shared
+    context; with ``suggest``, a context without any target starts at 2,000 ms and 50 ms."""
     from ala.ui import context as shared
 
+    first = suggest and context.ttft_ms is None and context.tpot_ms is None
     c1, c2, c3 = st.columns(3)
-    ttft = c1.number_input("TTFT target (ms, 0 = none)", 0.0, None, context.ttft_ms or 0.0)
-    tpot = c2.number_input("TPOT target (ms, 0 = none)", 0.0, None, context.tpot_ms or 0.0)
+    ttft = c1.number_input(
+        "TTFT target (ms, 0 = none)", 0.0, None, 2000.0 if first else context.ttft_ms or 0.0
+    )
+    tpot = c2.number_input(
+        "TPOT target (ms, 0 = none)", 0.0, None, 50.0 if first else context.tpot_ms or 0.0
+    )
     pct = c3.radio(
-        "Targets hold at", ["p50", "p99"], ["p50", "p99"].index(context.percentile), horizontal=True
+        "Targets hold at", PERCENTILES, PERCENTILES.index(context.percentile), horizontal=True
     )
     return shared.update(ttft_ms=ttft or None, tpot_ms=tpot or None, percentile=pct)

@@ -69,7 +69,7 @@ def submit(
     if kind not in KINDS:
         raise AlaError(f"unknown job kind {kind!r}; known: {', '.join(KINDS)}")
     key = job_key(kind, params, payload)
-    found = workspace.reusable_job(key)
+    found = workspace.latest_job(key, reusable=True)
     if found is not None:
         return found
     job_id = workspace.create_job(kind, key, title, params, payload)

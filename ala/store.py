@@ -457,22 +457,14 @@ class Workspace:
             )
             return int(cur.lastrowid or 0)
 
-    def reusable_job(self, key: str) -> int | None:
-        """The newest job with ``key`` that is queued, running or finished (its result can be
-        reused), or None."""
+    def latest_job(self, key: str, reusable: bool = False) -> int | None:
+        """The newest job with ``key`` (a page shows how it ended), or None; with
+        ``reusable``, only one that is queued, running or finished (its result can be
+        reused)."""
+        wanted = " AND status IN ('queued', 'running', 'finished')" if reusable else ""
         with self._connect() as con:
             row = con.execute(
-                "SELECT id FROM jobs WHERE key = ? AND status IN ('queued', 'running', "
-                "'finished') ORDER BY id DESC LIMIT 1",
-                (key,),
-            ).fetchone()
-        return None if row is None else int(row[0])
-
-    def latest_job(self, key: str) -> int | None:
-        """The newest job with ``key`` in any state (a page shows how it ended), or None."""
-        with self._connect() as con:
-            row = con.execute(
-                "SELECT id FROM jobs WHERE key = ? ORDER BY id DESC LIMIT 1", (key,)
+                f"SELECT id FROM jobs WHERE key = ?{wanted} ORDER BY id DESC LIMIT 1", (key,)
             ).fetchone()
         return None if row is None else int(row[0])
 

@@ -234,13 +234,14 @@ def submit_job(kind: str, params: dict[str, Any], title: str, payload: bytes | N
 
 
 def job_result(job_id: int) -> dict[str, Any] | None:
-    """A finished job's result document."""
-    return _job_result(str(workspace().path), job_id, workspace().job_status(job_id))
+    """A finished job's result document, parsed once (call it only once the job finished:
+    a finished job never changes, so the answer is cached)."""
+    return _job_result(str(workspace().path), job_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _job_result(path: str, job_id: int, status: str) -> dict[str, Any] | None:
-    return workspace().job_result(job_id) if status == "finished" else None
+def _job_result(path: str, job_id: int) -> dict[str, Any] | None:
+    return workspace().job_result(job_id)
 
 
 def config_rows(dataset_id: int, key: ConfigKey) -> pd.DataFrame:

@@ -479,8 +479,13 @@ def test_sessions_served_to_others_get_workspaces_of_their_own(tmp_path, monkeyp
     bob.query_params["ws"] = "../../etc"
     bob.run()
     no_errors(bob)
-    seen_by_bob = " ".join(str(e.value) for e in bob.main if hasattr(e, "value"))
-    assert "alice.csv" not in seen_by_bob
+
+    def seen(at: AppTest) -> str:
+        pickers = [" ".join(s.options) for s in at.selectbox if s.label == "Dataset to work on"]
+        return " ".join(str(e.value) for e in at.main if hasattr(e, "value")) + " ".join(pickers)
+
+    assert "alice.csv" in seen(alice)  # the check below can see an upload
+    assert "alice.csv" not in seen(bob)
     sessions = sorted(p.name for p in (tmp_path / "sessions").iterdir())
     assert len(sessions) == 2
     assert all(SESSION_NAME.fullmatch(name) for name in sessions)

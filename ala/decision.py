@@ -22,7 +22,7 @@ import pandas as pd
 from ala.configs import ConfigKey, config_dict, config_label
 from ala.context import Context
 from ala.errors import AlaError
-from ala.model import ThroughputModel
+from ala.model import SOURCE_WORDS, ThroughputModel, source_of
 from ala.sizing import (
     KNEE,
     accelerators_per_replica,
@@ -31,12 +31,6 @@ from ala.sizing import (
     size_deployment,
 )
 from ala.specs import Catalogue
-
-# Where an answer comes from, in words, from least to most extrapolated; the prediction
-# situations that are not listed are extrapolated.
-WORDS = ("measured", "interpolated", "extrapolated")
-SOURCES = {"database_within": "measured", "database_below": "interpolated"}
-SOURCES |= {"learned_inner": "interpolated"}
 
 COLUMN_TITLES = {
     "configuration": "Configuration",
@@ -51,11 +45,6 @@ COLUMN_TITLES = {
     "confidence": "Confidence",
     "warning": "Warning",
 }
-
-
-def source_of(situation: str) -> str:
-    """``measured``, ``interpolated`` or ``extrapolated`` for a prediction's situation."""
-    return SOURCES.get(situation, "extrapolated")
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +240,7 @@ def slo_decision_table(
             "cost_per_million_hi": table["cost_per_million_hi"],
         }
     )
-    out["source"] = [str(s) if s in WORDS else "" for s in table["source"]]
+    out["source"] = [str(s) if s in SOURCE_WORDS else "" for s in table["source"]]
     width = (table["thpt_hi"] - table["thpt_lo"]) / table["thpt"]
     out["confidence"] = [
         confidence(src, float(w) if w == w else np.inf)

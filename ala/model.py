@@ -71,6 +71,21 @@ ABOVE_MEASURED = 1.25
 MAX_INTERVAL_RATIO = WITHHELD_RATIO
 DATABASE_COLUMNS = ("config", "ii", "oo", "a", "b", "c", "bb_min", "bb_max", "mape", "status")
 # What a saved curve may hold (a fitted b lies in [1e-5, 5]; tokens/s below a trillion).
+# Where a prediction comes from, in words, from least to most extrapolated: its situation
+# (``database_within``, ``learned_inner``, ...) read for people; unlisted ones extrapolate.
+SOURCE_WORDS = ("measured", "interpolated", "extrapolated")
+SITUATION_SOURCES = {
+    "database_within": "measured",
+    "database_below": "interpolated",
+    "learned_inner": "interpolated",
+}
+
+
+def source_of(situation: str) -> str:
+    """``measured``, ``interpolated`` or ``extrapolated`` for a prediction's situation."""
+    return SITUATION_SOURCES.get(situation, "extrapolated")
+
+
 PARAMETER_RANGES = (
     ("a", 0.0, 1e13),
     ("b", 0.0, 1e3),

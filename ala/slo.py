@@ -29,9 +29,8 @@ import pandas as pd
 
 from ala.configs import ConfigKey, config_dict, config_label
 from ala.context import Context
-from ala.decision import WORDS, source_of
 from ala.errors import AlaError
-from ala.model import ThroughputModel
+from ala.model import SOURCE_WORDS, ThroughputModel, source_of
 
 PERCENTILES = {"p50": ("ttft_ms", "tpot_ms"), "p99": ("p99_ttft_ms", "p99_tpot_ms")}
 GRID_POINTS = 80
@@ -280,8 +279,8 @@ def _workload_predictions(
     for column in pred.columns:
         if column.endswith(("_ms_pred", "_ms_lo", "_ms_hi")):
             out[column] = by[column].quantile(quantile).to_numpy()
-    rank = pred["situation"].map(lambda v: WORDS.index(source_of(str(v))))
-    out["situation"] = [WORDS[i] for i in rank.groupby(pred["at"]).max()]
+    rank = pred["situation"].map(lambda v: SOURCE_WORDS.index(source_of(str(v))))
+    out["situation"] = [SOURCE_WORDS[i] for i in rank.groupby(pred["at"]).max()]
     out["past_peak"] = by["past_peak"].any().to_numpy()
     out["note"] = by["note"].agg(lambda v: next((n for n in v if n), "")).to_numpy()
     return out

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import selectors
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
+SERVER_LOG = ARTIFACTS / "server.log"
 
 
 def free_port() -> int:
@@ -27,6 +30,10 @@ def app_server(tmp_path_factory):
     """`streamlit run app.py` on a free loopback port with an empty workspace."""
     port = free_port()
     env = {**os.environ, "ALA_WORKSPACE": str(tmp_path_factory.mktemp("workspace"))}
+    # The server's output goes to a file, never an undrained pipe: a full pipe would block the
+    # server (and so the browser test) as soon as it, or a job it starts, wrote 64 KiB.
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = SERVER_LOG.open("w")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -43,29 +50,23 @@ def app_server(tmp_path_factory):
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stdout, selectors.EVENT_READ)
     deadline = time.monotonic() + 60
-    seen = []
-    while time.monotonic() < deadline:
-        if not selector.select(timeout=deadline - time.monotonic()):
+    while time.monotonic() < deadline and proc.poll() is None:
+        if f":{port}" in SERVER_LOG.read_text():
             break
-        line = proc.stdout.readline()
-        seen.append(line)
-        if f":{port}" in line or proc.poll() is not None:
-            break
-    if proc.poll() is not None or not any(f":{port}" in line for line in seen):
+        time.sleep(0.2)
+    if proc.poll() is not None or f":{port}" not in SERVER_LOG.read_text():
         proc.kill()
-        proc.stdout.close()
-        pytest.fail("the app did not start:\n" + "".join(seen))
+        log.close()
+        pytest.fail("the app did not start:\n" + SERVER_LOG.read_text())
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=20)
-    proc.stdout.close()
+    log.close()
 
 
 @pytest.fixture(scope="session")
@@ -89,3 +90,19 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+@contextlib.contextmanager
+def explained(page: Any) -> Iterator[None]:
+    """On a failure, print what the page showed and the server's last lines (pytest shows
+    them with the failure), so a CI log says why a wait timed out."""
+    try:
+        yield
+    except Exception:
+        print("--- the server's last lines:\n" + SERVER_LOG.read_text()[-4000:])
+        try:
+            print("--- the page's text at the failure:\n" + page.inner_text("body", timeout=10_000))
+            page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True, timeout=10_000)
+        except Exception as error:  # the page itself is gone: the failure above says why
+            print(f"--- the page could not be read: {error}")
+        raise

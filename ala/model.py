@@ -836,6 +836,7 @@ class ThroughputModel:
         model.config_columns_ = tuple(columns)
         model.column_map_ = dict(column_map)
         model.database_ = pd.DataFrame(doc["database"])
+        _check_curve_owners(model.database_, keys, columns)
         model.points_ = pd.DataFrame(doc["points"])
         points = model.points_[list(POINT_COLUMNS)].to_numpy(float)
         require(
@@ -898,6 +899,29 @@ class ThroughputModel:
         except RecursionError:
             raise ModelFileError(f"{path}: not an ala model file (nested too deeply)") from None
         return cls.from_dict(doc, source=str(path))
+
+
+def _check_curve_owners(
+    database: pd.DataFrame, keys: Sequence[tuple[str, ...]], columns: Sequence[str]
+) -> None:
+    """Each database curve belongs to the configuration its settings name, once per length:
+    a tampered id would give a configuration two curves at one length (and predict one
+    answer per curve) or another configuration's curve."""
+    ids = database["config"].to_numpy(int)
+    for j, column in enumerate(columns):
+        if column not in database:
+            continue
+        owner = np.asarray([keys[i][j] for i in ids], dtype=object)
+        for row in np.flatnonzero(database[column].astype(str).to_numpy(object) != owner)[:1]:
+            raise ModelFileError(
+                f"database.config: row {row} names configuration {ids[row]}, whose {column} "
+                f"is {owner[row]!r}, not the row's {database[column].iloc[row]!r}"
+            )
+    for row in np.flatnonzero(database.duplicated(["config", "ii", "oo"]).to_numpy())[:1]:
+        raise ModelFileError(
+            f"database.config: row {row} repeats the curve that configuration {ids[row]} "
+            "already has at its length"
+        )
 
 
 def throughput_derived(origins: Mapping[str, str]) -> bool:

@@ -66,6 +66,10 @@ def test_a_tree_info_out_of_range_is_refused(paper_doc):
         ),
         (lambda d: d["configs"].append(copy.deepcopy(d["configs"][0])), "appears twice"),
         (lambda d: d["database"]["config"].__setitem__(0, 99), "configuration ids"),
+        # found by the fuzz test in CI: a curve moved to another configuration gave that one
+        # two curves at one length, and predict crashed on a numpy broadcast error
+        (lambda d: d["database"]["config"].__setitem__(5, 0), r"database\.config: row 5"),
+        (lambda d: d["database"]["acc"].__setitem__(5, "GPU-A"), r"database\.config: row 5"),
     ],
 )
 def test_tampered_fields_name_the_field(paper_doc, edit, message):

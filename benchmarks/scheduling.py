@@ -7,6 +7,9 @@ Run: python benchmarks/scheduling.py [--quick]      (about 10 minutes; --quick a
    bundled Azure traces, all requests at time 0, M = 16,492 (the paper's) and 4,096 (tight),
    with synthetic symmetric intervals (width 0.5) and with a conformal length predictor's
    (90 %). On small random instances the bound and H-SF are also compared with the MILP optimum.
+1b. The same ratios with Poisson arrivals at 30-90 % of capacity and M = 16,492 and 65,536,
+   with the share of requests that queue for memory, to say where memory is tight; the cells
+   where A_min is over 1.10x the bound are named.
 2. The length predictor: coverage on the later half of each trace at levels 0.5-0.95, with a
    fixed split-conformal margin and with the rolling margin (the default).
 3. Policies as the predictor's level (and so its width) varies, beside synthetic symmetric and
@@ -46,6 +49,7 @@ from ala.scheduling import (  # noqa: E402
     load_trace,
     make_instance,
     predicted_intervals,
+    retimed,
     sample_trace_path,
     simulate,
     synthetic_trace,
@@ -129,6 +133,58 @@ def yardsticks(limit: int | None) -> None:
             + "; ".join(
                 f"{r.trace} M={r.M} {r.intervals} ({r.vs_bound:.2f}x)"
                 for r in mine[mine["vs_bound"] > 1.10].itertuples()
+            )
+        )
+
+
+def memory_and_load(limit: int | None) -> None:
+    """A_min against the bound as memory tightens: Poisson arrivals at shares of capacity.
+
+    Untimed (rounds, 20 ms each for the arrivals), so the bound applies. Capacity is the
+    requests per round of FCFS with every request at once; how tight memory is shows as the
+    share of requests that queue for it under hindsight shortest-first (``queued``).
+    """
+    print("\n== 1b. Total latency / best bound with arrivals: where is memory tight? ==")
+    round_s, rows = 0.02, []
+    for name in ("conv", "code"):
+        trace = load_trace(sample_trace_path(name))
+        if limit:
+            trace = trace.head(limit)
+        for memory in (16_492, 65_536):
+            saturated = simulate(
+                make_instance(trace, Scenario(memory=memory, all_at_zero=True)), "fcfs", memory
+            )
+            per_round = float(saturated.finished.sum()) / saturated.summary()["makespan"]
+            for load in (0.3, 0.5, 0.7, 0.9):
+                arriving = retimed(trace, load * per_round / round_s, "poisson", seed=1)
+                for kind in ("symmetric", "predicted"):
+                    scenario = Scenario(memory=memory, interval_kind=kind, round_s=round_s)
+                    result = compare_policies(arriving, scenario, POLICIES)
+                    summary = result.summary.astype(float, errors="ignore")
+                    row = {
+                        "trace": name,
+                        "M": memory,
+                        "load": load,
+                        "intervals": "symmetric 0.5" if kind == "symmetric" else "predicted 90%",
+                        "queued": float(summary.loc["hindsight", "queued_share"]),
+                        "bound": result.notes[-1].rsplit("(", 1)[-1].rstrip(")"),
+                    }
+                    row.update({p: float(summary.loc[p, "vs_bound"]) for p in POLICIES})
+                    rows.append(row)
+    table = pd.DataFrame(rows)
+    print(table.to_string(index=False, float_format="%.3f"))
+    loose = table["queued"] <= 0.10
+    for policy in ("a_min", "a_min_area"):
+        fine = table[loose & (table[policy] <= 1.10)]
+        missed = table[table[policy] > 1.10]
+        print(
+            f"\n{policy}: within 1.10x of the bound in {len(fine)} of {int(loose.sum())} cells "
+            f"where at most 10 % of requests queue for memory (and in "
+            f"{int((table[policy] <= 1.10).sum())} of {len(table)} in all); over 1.10x: "
+            + "; ".join(
+                f"{r.trace} M={r.M} load {r.load:.0%} {r.intervals} ({r[policy]:.3f}x, "
+                f"{r.queued:.0%} queued)"
+                for _, r in missed.iterrows()
             )
         )
 
@@ -359,6 +415,7 @@ def main() -> None:
     args = parser.parse_args()
     limit = 3000 if args.quick else None
     yardsticks(limit)
+    memory_and_load(limit)
     predictor()
     levels(limit)
     seconds_and_load(2000 if args.quick else None)

@@ -109,7 +109,8 @@ class SimulationResult:
         """The figures of the CLI's ``--json``: rounds, and seconds for a timed run.
 
         ``longest_wait`` (rounds, or seconds) measures starvation: the most any request waited
-        for its first token.
+        for its first token. ``queued_share`` says how tight memory is: the share of finished
+        requests that waited at least one round for their first token.
         """
         lat = self.latency.astype(float)
         wait = self.wait
@@ -122,6 +123,7 @@ class SimulationResult:
             "p50_latency": _pct(lat, 50),
             "p99_latency": _pct(lat, 99),
             "longest_wait": float(wait.max(initial=0)),
+            "queued_share": float((wait > 0).mean()) if wait.size else 0.0,
             "makespan": int(self.completion.max(initial=0)),
             "evictions": int(self.evictions.sum()),
             "wasted_tokens": self.wasted_tokens,

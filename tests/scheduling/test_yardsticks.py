@@ -306,3 +306,26 @@ def test_cli_load_sweep_make_trace_and_memory_from_specs(tmp_path):
     bad = run_cli("schedule", str(trace), "--accelerator", "H100")
     assert bad.returncode == 2
     assert "go together" in bad.stderr
+
+
+def test_the_fluid_bound_takes_the_larger_order_statistic_at_each_rank():
+    """The k-th completion is no earlier than SRPT's k-th, nor than the k-th smallest output.
+
+    Areas 21, 21, 15 at M = 21: SRPT completes at 5/7, 12/7, 19/7; the outputs are 1, 1, 5.
+    Rank by rank, max(1, 5/7) + max(1, 12/7) + max(5, 19/7) = 1 + 12/7 + 5, more than both the
+    fluid sum (36/7) and the sum of outputs (7), and still below the optimum (10).
+    """
+    prompt, output = np.array([20, 20, 0]), np.array([1, 1, 5])
+    inst = Instance(np.zeros(3, np.int64), prompt, output, output, output)
+    bound = fluid_bound(inst, 21)
+    assert bound.value == pytest.approx(1 + 12 / 7 + 5)
+    assert bound.value <= hindsight_optimum(inst, 21) + 1e-9
+    assert hindsight_optimum(inst, 21) == pytest.approx(10)
+
+
+def test_the_summary_says_how_many_requests_queued_for_memory():
+    """Two requests that cannot share M = 915: the second queues, so half of them waited."""
+    prompt, output = np.array([900, 0]), np.array([10, 60])
+    inst = Instance(np.zeros(2, np.int64), prompt, output, output, output)
+    assert simulate(inst, "hindsight", 915).summary()["queued_share"] == pytest.approx(0.5)
+    assert simulate(inst, "hindsight", 2_000).summary()["queued_share"] == 0.0

@@ -29,8 +29,9 @@ attribute in which X differs from its nearest sibling; several differing attribu
 quadrature, so intervals widen with every unseen attribute.
 
 With a few measurements of X itself (``shots``: fewer than ``min_points``) the transfer
-answer moves toward them by the shrunk mean log ratio ``n / (n + 1) x mean(log(shot /
-transfer))``; ``shift`` reports how far.
+answer moves toward them: by their shrunk mean log ratio ``sum(log(shot / transfer)) / (n +
+0.2)``, tilted along log batch size and lengths by a ridge fit when there are two or more
+(:func:`shot_shift`); ``shift`` reports how far on average.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ LENGTHS = "lengths"  # the pseudo-attribute weighing how far a sibling measured 
 LENGTH_LAMBDAS = (1.0, 0.5, 0.2, 0.05)
 MIN_CALIBRATION = 20  # held-out points an attribute needs for an interval of its own
 SHOT_PRIOR = 0.2  # pseudo-weight of "no correction" against the shots
+SHOT_SLOPE_PRIOR = 1.0  # ridge penalty on the shots' slopes in log (bb, ii, oo)
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,12 +407,32 @@ class TransferModel:
 
 
 def shot_shift(shots: pd.DataFrame, residual: Array, queries: pd.DataFrame) -> Array:
-    """Per query, the log correction its configuration's own few measurements imply: the
-    sum of their residuals over their number plus :data:`SHOT_PRIOR` (a pseudo-count of "no
-    correction"), the same for every query: held out, one shot's level says more about the
-    configuration than its place in (ii, oo, bb)."""
-    shift = float(residual.sum() / (len(residual) + SHOT_PRIOR))
-    return np.full(len(queries), shift)
+    """Per query, the log correction its configuration's own few measurements imply.
+
+    The level is the sum of the shots' residuals over their number plus :data:`SHOT_PRIOR`
+    (a pseudo-count of "no correction"): held out, one shot's level says more about the
+    configuration than its place in (ii, oo, bb). With two shots or more, the shape is
+    corrected too: a ridge regression (:data:`SHOT_SLOPE_PRIOR`) of the residuals on log
+    batch size and lengths, centred on the shots, tilts the correction toward the nearer
+    shots' residuals; it never goes beyond the range of the residuals (and 0), so a query far
+    from the shots is not extrapolated along the tilt.
+    """
+    level = float(residual.sum() / (len(residual) + SHOT_PRIOR))
+    if len(residual) < 2:
+        return np.full(len(queries), level)
+    at_shots, at_queries = _log_lengths(shots), _log_lengths(queries)
+    centre = at_shots.mean(0)
+    centred = at_shots - centre
+    slopes = np.linalg.solve(
+        centred.T @ centred + SHOT_SLOPE_PRIOR * np.eye(centred.shape[1]),
+        centred.T @ (residual - residual.mean()),
+    )
+    correction = level + (at_queries - centre) @ slopes
+    return np.asarray(np.clip(correction, min(residual.min(), 0.0), max(residual.max(), 0.0)))
+
+
+def _log_lengths(points: pd.DataFrame) -> Array:
+    return np.asarray(np.log(points[["bb", "ii", "oo"]].to_numpy(float)), float)
 
 
 def _nonzero(columns: Sequence[str], row: Array) -> dict[str, float]:

@@ -177,3 +177,19 @@ def test_sizing_never_recommends_a_batch_that_does_not_fit_in_memory(data):
         size_deployment(
             small_gpu, dict(big.iloc[0][["acc", "acc_count", "back", "model"]]), 128, 128, 1e3
         )
+
+
+def test_shots_along_a_batch_sweep_correct_the_curve_shape_not_only_its_level():
+    """Residuals that grow with log batch size: the correction follows them (a constant
+    shift would correct every batch size alike) and never goes beyond the shots' range."""
+    from ala.transfer import shot_shift
+
+    shots = pd.DataFrame({"ii": 128.0, "oo": 128.0, "bb": [1.0, 8.0, 64.0]})
+    residual = np.array([-0.3, 0.0, 0.3])
+    queries = pd.DataFrame({"ii": 128.0, "oo": 128.0, "bb": [1.0, 64.0, 4096.0]})
+    low, high, far = shot_shift(shots, residual, queries)
+    assert low < -0.15
+    assert high > 0.15
+    assert far <= 0.3 + 1e-12
+    one = shot_shift(shots.head(1), residual[:1], queries)  # one shot: a shrunk level
+    assert np.allclose(one, -0.3 / 1.2)

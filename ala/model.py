@@ -912,12 +912,16 @@ def _check_curve_owners(
         if column not in database:
             continue
         owner = np.asarray([keys[i][j] for i in ids], dtype=object)
-        for row in np.flatnonzero(database[column].astype(str).to_numpy(object) != owner)[:1]:
+        wrong = np.flatnonzero(database[column].astype(str).to_numpy(object) != owner)
+        if wrong.size:
+            row = int(wrong[0])
             raise ModelFileError(
                 f"database.config: row {row} names configuration {ids[row]}, whose {column} "
                 f"is {owner[row]!r}, not the row's {database[column].iloc[row]!r}"
             )
-    for row in np.flatnonzero(database.duplicated(["config", "ii", "oo"]).to_numpy())[:1]:
+    repeated = np.flatnonzero(database.duplicated(["config", "ii", "oo"]).to_numpy())
+    if repeated.size:
+        row = int(repeated[0])
         raise ModelFileError(
             f"database.config: row {row} repeats the curve that configuration {ids[row]} "
             "already has at its length"

@@ -305,6 +305,14 @@ def _fold_errors(
     scale = (
         predicted["scale"].to_numpy(float) if "scale" in predicted else np.full(len(test), np.nan)
     )
+    distance_column = next(
+        (c for c in (f"{target}_distance", "nearest_distance") if c in predicted), None
+    )
+    distance = (
+        np.full(len(test), np.nan)
+        if distance_column is None
+        else predicted[distance_column].to_numpy(float)
+    )
     frame = pd.DataFrame(
         {
             "protocol": protocol,
@@ -319,6 +327,7 @@ def _fold_errors(
             "ape": np.abs(pred - actual) / actual * 100,
             "situation": situation,
             "scale": scale,
+            "nearest_distance": distance,
         }
     )
     for column in GROUP_COLUMNS:  # subgroups whose interval coverage is calibrated and reported
@@ -351,6 +360,7 @@ def covered_rows(
     folds: int = 5,
     seed: int = 0,
     by_group: bool = True,
+    learn_difficulty: bool = True,
 ) -> pd.DataFrame:
     """Held-out rows with their out-of-fold intervals: ``covered``, ``rel_width`` (%) and
     ``withheld`` (wider than the 10x a prediction shows).
@@ -376,7 +386,9 @@ def covered_rows(
         others = pool[(pool["method"] == rows["method"].iloc[0]) & (pool["group"] != g)]
         if others.empty:  # one configuration: nothing else to calibrate its rows on
             continue
-        calibration = IntervalCalibration.from_errors(others, by_group=by_group)
+        calibration = IntervalCalibration.from_errors(
+            others, by_group=by_group, learn_difficulty=learn_difficulty
+        )
         parts.append(apply_interval(rows, calibration, level))
     if not parts:
         return errors.iloc[:0].assign(covered=False, rel_width=np.nan, withheld=False)
@@ -396,11 +408,12 @@ def interval_coverage(
     folds: int = 5,
     seed: int = 0,
     covered: pd.DataFrame | None = None,
+    learn_difficulty: bool = True,
 ) -> pd.DataFrame:
     """Empirical coverage and median relative width per protocol and method, out of fold
     (:func:`covered_rows`, or its ``covered`` rows when already computed)."""
     if covered is None:
-        covered = covered_rows(result, level, folds, seed)
+        covered = covered_rows(result, level, folds, seed, learn_difficulty=learn_difficulty)
     grouped = covered.groupby(["protocol", "method"], sort=False)
     return pd.DataFrame(
         {

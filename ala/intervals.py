@@ -1,19 +1,21 @@
 """Prediction intervals and nearest benchmarks (numpy and pandas only).
 
 What the paper lacks, a prediction interval whose coverage is measured: split-conformal
-intervals on log-throughput residuals, *normalised* by each configuration's curve-fit noise
-(the median APE of its fitted curves, at least 0.5 %) and *Mondrian* by the situation of the
-prediction (a benchmarked length inside / beyond its measured batch sizes, an unseen length
-inside / outside the benchmarked lengths). The calibration scores are the out-of-fold residuals
-of every evaluation protocol (:func:`ala.evaluate.calibration_errors`); the interval is
-``pred * exp(scale * [q_lo, q_hi])`` with the conformal finite-sample quantiles. MAPIE was
+intervals on log-throughput residuals, *normalised* by a learned difficulty (each row's expected
+residual size, from its configuration's curve-fit noise, the median APE of its fitted curves,
+at least 0.5 %, and its log2 distance to the nearest measured point; :func:`fit_difficulty`)
+and *Mondrian* by the situation of the prediction (a benchmarked length inside / beyond its
+measured batch sizes, an unseen length inside / outside the benchmarked lengths). The
+calibration scores are the out-of-fold residuals of every evaluation protocol
+(:func:`ala.evaluate.calibrate_intervals`); the interval is ``pred * exp(scale * [q_lo,
+q_hi])`` with the conformal finite-sample quantiles. MAPIE was
 considered; its estimators expect one scikit-learn regressor, not per-configuration curve
 models with situation-dependent residuals, so the standard method is written here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +44,15 @@ GROUP_PREFIX = "group:"
 # A subgroup's width factor is shrunk toward 1 as n / (n + GROUP_PRIOR): a group of 100
 # held-out points moves halfway to its own quantile.
 GROUP_PRIOR = 100
+# The learned difficulty: log residual size ~ log noise + log(1 + distance) + situation, a ridge
+# fit shrunk toward "the noise alone" (the previous normalisation, also what a calibration
+# without a learned difficulty uses). Learned only from this many configurations or more: on
+# three (InferenceX) the fit moved with every fold and coverage fell to 74 %.
+DIFFICULTY_KEY = "difficulty"
+DIFFICULTY_MIN_CONFIGS = 20
+DIFFICULTY_RIDGE = 10.0
+DIFFICULTY_FLOOR = 1e-4  # |log residual| below 0.01 % counts as 0.01 % in the fit
+MAX_DIFFICULTY_COEF = 50.0
 
 
 def conformal_quantiles(scores: Array, level: float) -> tuple[float, float]:
@@ -58,11 +69,84 @@ def conformal_quantiles(scores: Array, level: float) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+def difficulty_features(
+    noise: npt.ArrayLike | None,
+    distance: npt.ArrayLike,
+    situation: npt.ArrayLike,
+    situations: Sequence[str] = SITUATIONS,
+) -> Array:
+    """Design matrix of a difficulty model: intercept, log noise fraction (0 without a noise),
+    log(1 + log2 distance to the nearest measured point), one indicator per situation but
+    the first and its product with the log distance (distance matters more beyond the
+    measured batch sizes than between them)."""
+    far = np.log1p(np.maximum(np.nan_to_num(np.asarray(distance, float), nan=0.0), 0))
+    fraction = (
+        np.ones(far.size)
+        if noise is None
+        else np.maximum(np.asarray(noise, float), NOISE_FLOOR) / 100
+    )
+    where = np.asarray(situation, dtype=object)
+    indicators = [(where == name).astype(float) for name in situations[1:]]
+    columns = [np.ones(far.size), np.log(fraction), far, *indicators]
+    return np.column_stack(columns + [flag * far for flag in indicators])
+
+
+def difficulty_prior(situations: Sequence[str] = SITUATIONS) -> Array:
+    """Coefficients of "the noise alone", toward which :func:`fit_log_scale` shrinks."""
+    return np.array([0.0, 1.0] + [0.0] * (2 * len(situations) - 1))
+
+
+def fit_log_scale(residual: npt.ArrayLike, features: Array, prior: Array) -> Array:
+    """Ridge fit of log |residual| (floored at :data:`DIFFICULTY_FLOOR`) on ``features``,
+    shrunk toward ``prior``; the intercept is free and then dropped (the scores' conformal
+    quantiles absorb the level: only the ratios between rows matter)."""
+    y = np.log(np.abs(np.asarray(residual, float)) + DIFFICULTY_FLOOR)
+    penalty = np.eye(features.shape[1]) * DIFFICULTY_RIDGE
+    penalty[0, 0] = 0.0
+    coef = np.linalg.solve(features.T @ features + penalty, features.T @ y + penalty @ prior)
+    coef[0] = 0.0
+    return np.clip(coef, -MAX_DIFFICULTY_COEF, MAX_DIFFICULTY_COEF)
+
+
+def fit_difficulty(errors: pd.DataFrame) -> Array | None:
+    """The throughput model's difficulty: :func:`fit_log_scale` of the log residuals on
+    :func:`difficulty_features`; None with fewer than :data:`DIFFICULTY_MIN_CONFIGS`
+    configurations (or no ``nearest_distance`` column), where the noise alone normalises."""
+    if "nearest_distance" not in errors or errors["config"].nunique() < DIFFICULTY_MIN_CONFIGS:
+        return None
+    x = difficulty_features(errors["scale"], errors["nearest_distance"], errors["situation"])
+    residual = np.log(errors["thpt"].to_numpy(float) / errors["thpt_pred"].to_numpy(float))
+    return fit_log_scale(residual, x, DIFFICULTY_PRIOR)
+
+
+def difficulty_scale(
+    coef: Array | None, noise: npt.ArrayLike, distance: npt.ArrayLike, situation: npt.ArrayLike
+) -> Array:
+    """Each row's residual scale in log units: the noise fraction, or the learned difficulty."""
+    if coef is None:
+        return np.asarray(np.maximum(np.asarray(noise, float), 0) / 100, float)
+    with np.errstate(over="ignore"):
+        scale: Array = np.exp(difficulty_features(noise, distance, situation) @ coef)
+    return scale
+
+
+DIFFICULTY_PRIOR = difficulty_prior()
+
+
 @dataclass(frozen=True, slots=True)
 class IntervalCalibration:
-    """Conformity scores per situation: log(actual / predicted) / configuration noise."""
+    """Conformity scores per situation: log(actual / predicted) / the row's difficulty
+    (:func:`difficulty_scale`: the configuration's noise, or with ``difficulty`` coefficients
+    the learned difficulty)."""
 
     scores: Mapping[str, Array]
+    difficulty: Array | None = None
+
+    def scale(self, rows: pd.DataFrame) -> Array:
+        """Residual scale (log units) of rows with ``scale``, ``situation`` and, optionally,
+        ``nearest_distance``."""
+        distance = rows["nearest_distance"] if "nearest_distance" in rows else np.zeros(len(rows))
+        return difficulty_scale(self.difficulty, rows["scale"], distance, rows["situation"])
 
     def bounds(
         self,
@@ -122,22 +206,51 @@ class IntervalCalibration:
         return np.exp(log_factor) if found else np.ones(len(groups))
 
     def to_dict(self) -> dict[str, Any]:
-        """The scores as JSON-ready lists."""
-        return {k: np.asarray(v, float).tolist() for k, v in self.scores.items()}
+        """The scores (and the difficulty coefficients, if learned) as JSON-ready lists."""
+        doc = {k: np.asarray(v, float).tolist() for k, v in self.scores.items()}
+        if self.difficulty is not None:
+            doc[DIFFICULTY_KEY] = np.asarray(self.difficulty, float).tolist()
+        return doc
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any]) -> IntervalCalibration:
-        """Rebuild from :meth:`to_dict`'s document."""
-        return cls({k: np.asarray(v, float) for k, v in doc.items()})
+        """Rebuild from :meth:`to_dict`'s document.
+
+        Raises
+        ------
+        AlaError
+            If the difficulty coefficients are not :data:`DIFFICULTY_PRIOR`'s length of finite
+            numbers within +-:data:`MAX_DIFFICULTY_COEF`.
+        """
+        scores = {k: np.asarray(v, float) for k, v in doc.items() if k != DIFFICULTY_KEY}
+        if DIFFICULTY_KEY not in doc:
+            return cls(scores)
+        coef = np.asarray(doc[DIFFICULTY_KEY], float)
+        if not (
+            coef.shape == DIFFICULTY_PRIOR.shape
+            and bool(np.all(np.abs(coef) <= MAX_DIFFICULTY_COEF))  # also false for NaN
+        ):
+            raise AlaError(
+                f"calibration.{DIFFICULTY_KEY}: expected {DIFFICULTY_PRIOR.size} numbers within "
+                f"+-{MAX_DIFFICULTY_COEF:g}; refit the model (ala fit) to rebuild it"
+            )
+        return cls(scores, coef)
 
     @classmethod
-    def from_errors(cls, errors: pd.DataFrame, by_group: bool = True) -> IntervalCalibration:
-        """Scores from held-out rows with ``thpt``, ``thpt_pred``, ``situation``, ``scale``;
-        per situation, and (``by_group``) per framework and accelerator value where the rows
-        carry those columns (:data:`GROUP_COLUMNS`), stored under ``group:<column>=<value>``."""
+    def from_errors(
+        cls, errors: pd.DataFrame, by_group: bool = True, learn_difficulty: bool = True
+    ) -> IntervalCalibration:
+        """Scores from held-out rows with ``thpt``, ``thpt_pred``, ``situation``, ``scale``
+        (and ``nearest_distance``, for the learned difficulty); per situation, and
+        (``by_group``) per framework and accelerator value where the rows carry those columns
+        (:data:`GROUP_COLUMNS`), stored under ``group:<column>=<value>``. With
+        ``learn_difficulty`` the scores are normalised by :func:`fit_difficulty`'s model where
+        there are enough configurations, else by the noise alone."""
         usable = errors.dropna(subset=["situation", "scale"])
         usable = usable[(usable["thpt_pred"] > 0) & (usable["thpt"] > 0)]
-        score = np.log(usable["thpt"] / usable["thpt_pred"]) / (usable["scale"] / 100)
+        coef = fit_difficulty(usable) if learn_difficulty and len(usable) else None
+        calibration = cls({}, coef)
+        score = np.log(usable["thpt"] / usable["thpt_pred"]) / calibration.scale(usable)
         out = {}
         keys = [("", usable["situation"])]
         if by_group:
@@ -154,20 +267,41 @@ class IntervalCalibration:
                 out[f"{prefix}{name}"] = v
         if not any(not k.startswith(GROUP_PREFIX) for k in out):
             raise AlaError("no held-out residuals to calibrate intervals with")
-        return cls(out)
+        return cls(out, coef)
 
 
 def apply_interval(
     pred: pd.DataFrame, calibration: IntervalCalibration, level: float
 ) -> pd.DataFrame:
-    """Add ``thpt_lo`` and ``thpt_hi`` to predictions that carry ``situation`` and ``scale``
-    (and the framework / accelerator columns, for the subgroup factors)."""
+    """Add ``thpt_lo`` and ``thpt_hi`` to predictions that carry ``situation``, ``scale`` and
+    ``nearest_distance`` (and the framework / accelerator columns, for the subgroup
+    factors)."""
     groups = [c for c in GROUP_COLUMNS if c in pred.columns]
     lo, hi = calibration.bounds(pred["situation"], level, pred[groups] if groups else None)
-    scale = pred["scale"].to_numpy(float) / 100
+    scale = calibration.scale(pred)
     out = pred.copy()
     out["thpt_lo"] = pred["thpt_pred"].to_numpy(float) * np.exp(scale * lo)
     out["thpt_hi"] = pred["thpt_pred"].to_numpy(float) * np.exp(scale * hi)
+    return out
+
+
+def nearest_distance(points: pd.DataFrame, queries: pd.DataFrame) -> Array:
+    """Log2 distance from each query to the nearest benchmarked (ii, oo, bb) of its
+    configuration (NaN where the configuration has no points); ``points`` and ``queries``
+    carry ``config, ii, oo, bb``."""
+    out = np.full(len(queries), np.nan)
+    q_config = queries["config"].to_numpy()
+    q = np.log2(queries[["ii", "oo", "bb"]].to_numpy(float))
+    by_config = points.groupby("config", sort=False)
+    for config, mine in pd.Series(np.arange(len(queries))).groupby(q_config, sort=False):
+        if config not in by_config.groups:
+            continue
+        p = np.log2(by_config.get_group(config)[["ii", "oo", "bb"]].to_numpy(float))
+        rows = mine.to_numpy()
+        for start in range(0, rows.size, 2048):  # bounded memory: 2,048 queries at a time
+            chunk = rows[start : start + 2048]
+            d2 = ((q[chunk, None, :] - p[None, :, :]) ** 2).sum(-1)
+            out[chunk] = np.sqrt(d2.min(axis=1))
     return out
 
 

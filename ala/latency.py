@@ -44,6 +44,12 @@ from scipy.optimize import nnls
 from ala.configs import ConfigKey, config_keys
 from ala.data import LATENCY_METRICS
 from ala.errors import AlaError, DataError, UnknownConfigurationError
+from ala.intervals import (
+    DIFFICULTY_MIN_CONFIGS,
+    MAX_DIFFICULTY_COEF,
+    difficulty_features,
+    fit_log_scale,
+)
 from ala.prior import IDW_POWER
 
 Array = npt.NDArray[np.float64]
@@ -134,6 +140,33 @@ def conformal_abs_quantile(scores: Array, level: float) -> float:
     return float(ordered[rank])
 
 
+LATENCY_DIFFICULTY_PRIOR = np.zeros(2 * len(SITUATIONS) + 1)  # every row alike
+
+
+def fit_latency_difficulty(
+    errors: pd.DataFrame, score: Array, situation: npt.ArrayLike
+) -> Array | None:
+    """How a latency metric's absolute log error grows with the distance to the nearest
+    measurement, per situation (:func:`ala.intervals.fit_log_scale`); None with fewer than
+    :data:`ala.intervals.DIFFICULTY_MIN_CONFIGS` configurations, where every row is alike."""
+    if "nearest_distance" not in errors or errors["config"].nunique() < DIFFICULTY_MIN_CONFIGS:
+        return None
+    usable = np.isfinite(score) & np.isfinite(errors["nearest_distance"].to_numpy(float))
+    x = difficulty_features(None, errors["nearest_distance"], situation, SITUATIONS)
+    return fit_log_scale(score[usable], x[usable], LATENCY_DIFFICULTY_PRIOR)
+
+
+def latency_difficulty(
+    coef: Array | None, distance: npt.ArrayLike, situation: npt.ArrayLike
+) -> Array:
+    """Each row's relative error scale: 1 without a learned difficulty."""
+    if coef is None:
+        return np.ones(np.asarray(situation).size)
+    with np.errstate(over="ignore"):
+        scale: Array = np.exp(difficulty_features(None, distance, situation, SITUATIONS) @ coef)
+    return scale
+
+
 @dataclass(frozen=True, slots=True)
 class LatencyLearner:
     """One configuration's model of one latency metric.
@@ -218,6 +251,17 @@ class LatencyLearner:
             self.log_r[mine]
         )
         return np.asarray(bb, float), np.asarray(values, float)
+
+    def distance(self, ii: Array, oo: Array, bb: Array) -> Array:
+        """Log2 distance from each query to the nearest measured (ii, oo, bb)."""
+        points = np.column_stack([np.log(self.pairs[self.length]), self.log_bb]) / np.log(2)
+        q = np.log2(np.column_stack([ii, oo, bb]))
+        nearest = np.full(len(ii), np.inf)
+        for start in range(0, len(ii), 2048):  # bounded memory: 2,048 queries at a time
+            chunk = q[start : start + 2048]
+            d2 = ((chunk[:, None, :] - points[None, :, :]) ** 2).sum(-1)
+            nearest[start : start + 2048] = np.sqrt(d2.min(axis=1))
+        return nearest
 
     def situation(self, ii: Array, oo: Array, bb: Array) -> npt.NDArray[np.object_]:
         """Per query, one of :data:`SITUATIONS`: at a measured length, ``within`` or
@@ -336,6 +380,7 @@ class LatencyModel:
         if not self.learners_:
             raise DataError(f"no values of {', '.join(wanted)} to learn latency from")
         self.scores_: dict[str, dict[str, Array]] = {}
+        self.difficulty_: dict[str, Array] = {}
         return self
 
     @property
@@ -345,7 +390,8 @@ class LatencyModel:
 
     def predict(self, queries: pd.DataFrame, interval: float | None = None) -> pd.DataFrame:
         """Copy of ``queries`` with ``<metric>_pred`` (ms) for every modelled metric, NaN for a
-        configuration that never measured it; with ``interval``, ``<metric>_lo/_hi`` too.
+        configuration that never measured it, and ``<metric>_distance``, the log2 distance to
+        the nearest measurement of it; with ``interval``, ``<metric>_lo/_hi`` too.
 
         Raises
         ------
@@ -359,17 +405,20 @@ class LatencyModel:
         ii, oo, bb = (queries[c].to_numpy(float) for c in ("ii", "oo", "bb"))
         for metric, by_key in self.learners_.items():
             pred = np.full(len(queries), np.nan)
+            distance = np.full(len(queries), np.nan)
             situation = np.full(len(queries), "within", dtype=object)
             for code, rows in groups.items():
                 learner = by_key.get(uniques[int(code)])
                 if learner is None:
                     continue
                 pred[rows] = learner.predict(ii[rows], oo[rows], bb[rows])
+                distance[rows] = learner.distance(ii[rows], oo[rows], bb[rows])
                 situation[rows] = learner.situation(ii[rows], oo[rows], bb[rows])
                 known[rows] = True
             out[f"{metric}_pred"] = pred
+            out[f"{metric}_distance"] = distance
             if interval is not None:
-                half = self.half_width(metric, interval, situation)
+                half = self.half_width(metric, interval, situation, distance)
                 out[f"{metric}_lo"] = pred * np.exp(-half)
                 out[f"{metric}_hi"] = pred * np.exp(half)
         if not known.all():
@@ -380,9 +429,16 @@ class LatencyModel:
             )
         return out
 
-    def half_width(self, metric: str, level: float, situation: npt.NDArray[np.object_]) -> Array:
+    def half_width(
+        self,
+        metric: str,
+        level: float,
+        situation: npt.NDArray[np.object_],
+        distance: npt.ArrayLike | None = None,
+    ) -> Array:
         """Conformal half-width in log space per row, by situation (NaN when uncalibrated;
-        a situation without scores takes the pooled ones)."""
+        a situation without scores takes the pooled ones), times the row's learned difficulty
+        (:func:`latency_difficulty`) where the calibration learned one."""
         if not 0 < level < 1:
             raise AlaError(f"interval level must lie in (0, 1), not {level}")
         out = np.full(len(situation), np.nan)
@@ -393,7 +449,9 @@ class LatencyModel:
                 scores = np.concatenate(pooled) if pooled else np.empty(0)
             if scores.size:
                 out[situation == name] = conformal_abs_quantile(scores, level)
-        return out
+        coef = self.difficulty_.get(metric)
+        far = np.zeros(len(situation)) if distance is None else distance
+        return out * latency_difficulty(coef, far, situation)
 
     def calibrate(self, frame: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
         """Learn interval scores from out-of-fold predictions; returns the held-out errors."""
@@ -417,6 +475,10 @@ class LatencyModel:
             part = result.errors.assign(metric=metric)
             score = np.abs(np.log(part[f"{metric}_pred"] / part[metric])).to_numpy(float)
             situation = part["protocol"].map(_PROTOCOL_SITUATION).to_numpy()
+            coef = fit_latency_difficulty(part, score, situation)
+            if coef is not None:
+                self.difficulty_[metric] = coef
+                score = score / latency_difficulty(coef, part["nearest_distance"], situation)
             rng = np.random.default_rng(seed)
             self.scores_[metric] = {}
             for name in SITUATIONS:
@@ -437,6 +499,7 @@ class LatencyModel:
                 for key, learner in by_key.items()
             ],
             "scores": {m: {s: v.tolist() for s, v in by.items()} for m, by in self.scores_.items()},
+            "difficulty": {m: coef.tolist() for m, coef in self.difficulty_.items()},
         }
 
     @classmethod
@@ -464,8 +527,23 @@ class LatencyModel:
             for situation, values in by.items():
                 require(situation in SITUATIONS, f"latency.scores.{metric}", "unknown situation")
                 arr = np.sort(np.asarray(numbers(values, f"latency.scores.{metric}"), float))
-                require(bool(np.all((arr >= 0) & (arr <= 50))), "latency.scores", "out of range")
+                require(bool(np.all((arr >= 0) & (arr <= 1e4))), "latency.scores", "out of range")
                 model.scores_[metric][situation] = arr
+        model.difficulty_ = {}
+        difficulty = doc.get("difficulty") or {}  # absent from files written before it
+        require(isinstance(difficulty, dict), "latency.difficulty", "expected an object")
+        for metric, values in difficulty.items():
+            where = f"latency.difficulty.{metric}"
+            require(metric in model.scores_, where, "no such calibrated metric")
+            coef = np.asarray(numbers(values, where), float)
+            require(
+                coef.shape == LATENCY_DIFFICULTY_PRIOR.shape
+                and bool(np.all(np.abs(coef) <= MAX_DIFFICULTY_COEF)),
+                where,
+                f"expected {LATENCY_DIFFICULTY_PRIOR.size} numbers within "
+                f"+-{MAX_DIFFICULTY_COEF:g}",
+            )
+            model.difficulty_[metric] = coef
         return model
 
 
@@ -479,14 +557,20 @@ def metric_columns(frame: pd.DataFrame) -> tuple[str, ...]:
 
 
 def latency_coverage(
-    errors: pd.DataFrame, metric: str, level: float = 0.9, folds: int = 5, seed: int = 0
+    errors: pd.DataFrame,
+    metric: str,
+    level: float = 0.9,
+    folds: int = 5,
+    seed: int = 0,
+    learn_difficulty: bool = True,
 ) -> pd.DataFrame:
     """Coverage (%) and median relative width (%) of ``level`` intervals per protocol.
 
     ``errors`` are out-of-fold predictions of one method (:func:`ala.evaluate.evaluate` with
     ``target=metric``). Configurations are split into ``folds`` groups; each group's rows are
     covered by intervals calibrated on the other groups' scores (by situation, from the
-    calibration protocols), so no row is covered by an interval fitted on itself.
+    calibration protocols, normalised by a difficulty learned on them with
+    ``learn_difficulty``), so no row is covered by an interval fitted on itself.
     """
     from ala.evaluate import CALIBRATION_PROTOCOLS
 
@@ -498,16 +582,29 @@ def latency_coverage(
     rows["group"] = group[codes]
     pool = rows[rows["protocol"].isin(CALIBRATION_PROTOCOLS)]
     half = np.full(len(rows), np.nan)
+    if "nearest_distance" not in rows:
+        rows["nearest_distance"] = np.nan
     for g in range(folds):
         others = pool[pool["group"] != g]
+        score = others["score"].to_numpy(float)
+        coef = (
+            fit_latency_difficulty(others, score, others["situation"]) if learn_difficulty else None
+        )
+        others = others.assign(
+            score=score / latency_difficulty(coef, others["nearest_distance"], others["situation"])
+        )
+        mine = rows["group"].to_numpy() == g
+        scale = latency_difficulty(
+            coef, rows.loc[mine, "nearest_distance"], rows.loc[mine, "situation"]
+        )
         for situation in SITUATIONS:
             scores = np.sort(others.loc[others["situation"] == situation, "score"].to_numpy())
             if scores.size == 0:
                 scores = np.sort(others["score"].to_numpy())
             if scores.size == 0:
                 continue
-            mask = (rows["group"].to_numpy() == g) & (rows["situation"].to_numpy() == situation)
-            half[mask] = conformal_abs_quantile(scores, level)
+            here = rows.loc[mine, "situation"].to_numpy() == situation
+            half[np.flatnonzero(mine)[here]] = conformal_abs_quantile(scores, level) * scale[here]
     rows["covered"] = rows["score"].to_numpy() <= half
     rows["rel_width"] = (np.exp(half) - np.exp(-half)) * 100
     grouped = rows.groupby("protocol", sort=False)

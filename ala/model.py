@@ -46,7 +46,13 @@ from ala.evaluate import (
     interval_coverage,
 )
 from ala.files import write_text
-from ala.intervals import NOISE_FLOOR, IntervalCalibration, apply_interval, nearest_points
+from ala.intervals import (
+    NOISE_FLOOR,
+    IntervalCalibration,
+    apply_interval,
+    nearest_distance,
+    nearest_points,
+)
 from ala.latency import LatencyModel, metric_columns
 from ala.modelfile import canonical_booster, field, key_values, numbers, require, table
 from ala.peaks import Declines, find_peaks, past_peak
@@ -431,9 +437,9 @@ class ThroughputModel:
 
         Returns a copy of ``queries`` in the same order with ``thpt_pred`` (tokens/s),
         ``source``, the curve parameters ``a, b, c``, the ``situation`` of the prediction and
-        its configuration's noise ``scale`` (%). With ``interval`` (e.g. 0.9) it also adds the
-        conformal interval ``thpt_lo, thpt_hi``, the log2 distance to the nearest benchmarked
-        point ``nearest_distance`` and ``confidence = 1 / (1 + nearest_distance)``.
+        its configuration's noise ``scale`` (%), the log2 distance to the nearest benchmarked
+        point ``nearest_distance`` and ``proximity = 1 / (1 + nearest_distance)``. With
+        ``interval`` (e.g. 0.9) it also adds the conformal interval ``thpt_lo, thpt_hi``.
 
         Raises
         ------
@@ -503,6 +509,9 @@ class ThroughputModel:
             ),
         )
         out["note"] = notes
+        distance = nearest_distance(self.points_, params.assign(bb=bb))
+        out["nearest_distance"] = distance
+        out["proximity"] = 1 / (1 + distance)
         if interval is None:
             return _with_columns(out, latency)
         if self.calibration_ is None:
@@ -529,10 +538,6 @@ class ThroughputModel:
                 f"{MAX_INTERVAL_RATIO:g}x here (far from the measured points)"
             ),
         )
-        near = nearest_points(self.points_, params.assign(bb=bb), k=1)
-        distance = near.set_index("query")["distance"].reindex(range(len(out))).to_numpy()
-        out["nearest_distance"] = distance
-        out["proximity"] = 1 / (1 + distance)
         return _with_columns(out, latency)
 
     def _resolve_throughput_source(self) -> str:

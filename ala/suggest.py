@@ -12,8 +12,10 @@ greedily, each pick assumed measured before the next is scored, so the list spre
 targets instead of repeating one.
 
 Scoring by the calibrated interval widths alone was tried first and did no better than random
-picks (benchmarks/suggest.py): the situation-based widths do not shrink with proximity. No
-library does this for per-configuration curve models, so the greedy search is written here.
+picks (benchmarks/suggest.py): the situation-based widths of then did not shrink with
+proximity. The widths now do, where the calibration learned a difficulty (:mod:`ala.intervals`),
+and the reported narrowing follows the distance too. No library does this for
+per-configuration curve models, so the greedy search is written here.
 """
 
 from __future__ import annotations
@@ -125,23 +127,10 @@ def suggest_points(
         raise AlaError(f"{config_label(key)}: every candidate point is measured already")
     queries = pd.DataFrame(dict(zip(model.config_columns_, key, strict=True)), index=targets.index)
     base = model.predict(pd.concat([queries, targets], axis=1))
-    scale = base["scale"].to_numpy(float) / 100
+    noise = base["scale"].to_numpy(float)
     stats = model.config_stats_.loc[cid]
     inner = (float(stats["length_min"]), float(stats["length_max"]))
     ii, oo, bb = (targets[c].to_numpy(float) for c in ("ii", "oo", "bb"))
-
-    def widths(points: pd.DataFrame) -> npt.NDArray[np.float64]:
-        situation = _situations(ii, oo, bb, points, inner)
-        lo, hi = calibration.bounds(situation, level)
-        width = (np.exp(scale * hi) - np.exp(scale * lo)) * 100
-        cap = UNKNOWN_WIDTH * 100
-        return np.asarray(np.where(np.isfinite(width), np.minimum(width, cap), cap), float)
-
-    # A target the data cannot identify (a factor that never varied) has no interval at all;
-    # one that is measured itself keeps only the curve noise (about +-1.645 noise units).
-    unidentified = ~base["identified"].to_numpy(bool)
-    measured_width = 2 * 1.645 * scale * 100
-    current = np.where(unidentified, UNKNOWN_WIDTH * 100, widths(measured))
     log_targets = np.log2(np.column_stack([ii, oo, bb]))
 
     def distances(points: pd.DataFrame) -> npt.NDArray[np.float64]:
@@ -149,7 +138,21 @@ def suggest_points(
         p = np.log2(points[["ii", "oo", "bb"]].to_numpy(float))
         return np.asarray(np.sqrt(((log_targets[:, None] - p[None]) ** 2).sum(-1)), float)
 
+    def widths(points: pd.DataFrame, nearest: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        situation = _situations(ii, oo, bb, points, inner)
+        lo, hi = calibration.bounds(situation, level)
+        rows = pd.DataFrame({"scale": noise, "situation": situation, "nearest_distance": nearest})
+        scale = calibration.scale(rows)
+        width = (np.exp(scale * hi) - np.exp(scale * lo)) * 100
+        cap = UNKNOWN_WIDTH * 100
+        return np.asarray(np.where(np.isfinite(width), np.minimum(width, cap), cap), float)
+
     distance = distances(measured).min(1)  # to the nearest measured point
+    # A target the data cannot identify (a factor that never varied) has no interval at all;
+    # one that is measured itself keeps only the curve noise (about +-1.645 noise units).
+    unidentified = ~base["identified"].to_numpy(bool)
+    measured_width = 2 * 1.645 * noise
+    current = np.where(unidentified, UNKNOWN_WIDTH * 100, widths(measured, distance))
     to_candidate = distances(candidates)
     available = np.ones(len(candidates), bool)
     picks = []
@@ -164,7 +167,7 @@ def suggest_points(
         same = (ii == chosen["ii"]) & (oo == chosen["oo"])
         after = current.copy()
         # measuring never widens an interval: the model may weigh the new point little
-        after[same] = np.minimum(current[same], widths(trial)[same])
+        after[same] = np.minimum(current[same], widths(trial, closer[:, best])[same])
         exact = same & (bb == chosen["bb"])
         after[exact] = np.minimum(after[exact], measured_width[exact])
         first = not ((measured["ii"] == chosen["ii"]) & (measured["oo"] == chosen["oo"])).any()

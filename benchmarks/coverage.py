@@ -10,7 +10,11 @@ calibrated on the others) under two calibrations measured in the same run:
     the situation of the prediction only;
 ``mondrian``
     the same, each row widened or narrowed by its framework's and accelerator's factors
-    (geometric mean), shrunk toward 1 for small subgroups (:mod:`ala.intervals`).
+    (geometric mean), shrunk toward 1 for small subgroups (:mod:`ala.intervals`);
+``difficulty``
+    the default: Mondrian, with scores normalised by a learned difficulty (curve noise, log2
+    distance to the nearest measured point, situation; learned from 20 configurations or more,
+    so InferenceX's three keep the noise alone).
 
 Printed: coverage and median width per protocol; per subgroup with at least 100 held-out rows,
 coverage, median APE, median width and their ratio; the worst subgroup; how many subgroups lie
@@ -49,8 +53,9 @@ def main() -> None:
         methods = factories(["default"], data.config_columns, 0, "thpt", source)
         result = evaluate(data, methods, CALIBRATION_PROTOCOLS)
         print(f"\n{name}: {len(result.errors)} held-out predictions")
-        for label, by_group in (("situation", False), ("mondrian", True)):
-            rows = covered_rows(result, LEVEL, by_group=by_group)
+        calibrations = (("situation", False, False), ("mondrian", True, False))
+        for label, by_group, learn in (*calibrations, ("difficulty", True, True)):
+            rows = covered_rows(result, LEVEL, by_group=by_group, learn_difficulty=learn)
             per_protocol = rows.groupby("protocol", sort=False).agg(
                 coverage=("covered", "mean"), width=("rel_width", "median")
             )
@@ -61,7 +66,8 @@ def main() -> None:
             inside = ((groups["coverage"] >= 85) & (groups["coverage"] <= 95)).sum()
             print(
                 f"  {label:9s}: overall {rows['covered'].mean() * 100:.1f}%, median width "
-                f"{rows['rel_width'].median():.1f}%, median APE {rows['ape'].median():.2f}%; "
+                f"{rows['rel_width'].median():.1f}%, median APE {rows['ape'].median():.2f}% "
+                f"(ratio {rows['rel_width'].median() / rows['ape'].median():.1f}); "
                 f"subgroups within 85-95 %: {inside} of {len(groups)}"
             )
             print(f"    per protocol (coverage, median width): {protocols}")

@@ -5,10 +5,11 @@ peaked curves and import speed, on AIConfigurator's measured runs and InferenceX
 For each dataset, metric and protocol (leave one inner length out, extreme length, largest
 batch): the default method's median and p90 APE beside a per-configuration XGBoost on
 (ii, oo, bb) fitted in the same run, and their ratio (target <= 0.8); the default method's 90 %
-interval coverage (target 85-95 %) and median width. Then throughput from the curves against
-throughput derived from the predicted latencies (the choice ``throughput_source="auto"``
-makes), and the import time of each dataset (target < 2 s), beside plain ``json.load`` /
-``pandas.read_csv`` of the same files.
+interval coverage (target 85-95 %) and median width, with and without the learned difficulty
+(:mod:`ala.intervals`; learned from 20 configurations or more). Then throughput from the
+curves against throughput derived from the predicted latencies (the choice
+``throughput_source="auto"`` makes), and the import time of each dataset (target < 2 s),
+beside plain ``json.load`` / ``pandas.read_csv`` of the same files.
 
 Run: python benchmarks/serving.py     (about 10 minutes on 2 cores)
 """
@@ -60,24 +61,33 @@ def accuracy() -> None:
             )
             table = result.summary().set_index(["protocol", "method"])
             ours = result.errors[result.errors["method"] == "default"]
-            if metric == "thpt":
-                cover = interval_coverage(
-                    type(result)(ours, result.timings, result.skipped), 0.9
+            cover, flat = (
+                (
+                    interval_coverage(
+                        type(result)(ours, result.timings, result.skipped),
+                        0.9,
+                        learn_difficulty=learn,
+                    )
+                    if metric == "thpt"
+                    else latency_coverage(ours, metric, 0.9, learn_difficulty=learn)
                 ).set_index("protocol")
-            else:
-                cover = latency_coverage(ours, metric, 0.9).set_index("protocol")
+                for learn in (True, False)
+            )
             for protocol in PAPER_PROTOCOLS:
                 if (protocol, "default") not in table.index:
                     continue
                 a, b = table.loc[(protocol, "default")], table.loc[(protocol, "xgboost")]
                 c = cover.loc[protocol] if protocol in cover.index else None
+                f = flat.loc[protocol] if protocol in flat.index else None
                 print(
                     f"  {metric:8s} {protocol:12s} default {a['median_ape']:6.1f} "
                     f"(p90 {a['p90_ape']:6.1f})  xgboost {b['median_ape']:6.1f} "
                     f"(p90 {b['p90_ape']:6.1f})  ratio {a['median_ape'] / b['median_ape']:.2f}"
                     + (
                         f"  coverage {c['coverage']:5.1f}%  width {c['median_rel_width']:6.1f}%"
-                        if c is not None
+                        f"  (without the learned difficulty {f['coverage']:5.1f}%, "
+                        f"{f['median_rel_width']:6.1f}%)"
+                        if c is not None and f is not None
                         else ""
                     )
                     + f"  n={int(a['n'])}"

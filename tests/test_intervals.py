@@ -9,7 +9,13 @@ import pytest
 from ala.data import load_benchmarks
 from ala.errors import AlaError
 from ala.evaluate import evaluate, interval_coverage
-from ala.intervals import IntervalCalibration, conformal_quantiles, nearest_points
+from ala.intervals import (
+    IntervalCalibration,
+    apply_interval,
+    conformal_quantiles,
+    nearest_distance,
+    nearest_points,
+)
 from ala.methods import factories
 from ala.model import ThroughputModel
 
@@ -71,6 +77,13 @@ def test_nearest_points_explain_far_queries(synthetic):
     pts = pd.DataFrame({"config": [0], "ii": [1.0], "oo": [1.0], "bb": [1.0], "thpt": [5.0]})
     got = nearest_points(pts, pd.DataFrame({"config": [0], "ii": [2.0], "oo": [1.0], "bb": [1.0]}))
     assert got["distance"].iloc[0] == pytest.approx(1.0)
+    queries = far.assign(config=0, ii=[8192.0], oo=[8192.0], bb=[256.0])
+    ids = model.points_.assign(config=0)
+    assert nearest_distance(ids, queries)[0] == pytest.approx(
+        nearest_points(ids, queries, k=1)["distance"].iloc[0]
+    )
+    unknown = queries.assign(config=99)
+    assert np.isnan(nearest_distance(ids, unknown)[0])
 
 
 def mixed_noise_errors(seed: int = 0) -> pd.DataFrame:
@@ -122,3 +135,57 @@ def test_group_scores_survive_a_round_trip():
     groups = pd.DataFrame({"back": ["wild", "calm", "unknown"]})
     lo, hi = again.bounds(["database_within"] * 3, 0.9, groups)
     assert hi[0] > hi[2] > hi[1]  # an unseen framework gets the pooled width
+
+
+def distance_errors(configs: int = 24, seed: int = 0) -> pd.DataFrame:
+    """Held-out rows whose residuals grow with the distance to the nearest measured point."""
+    rng = np.random.default_rng(seed)
+    distance = rng.choice([0.0, 3.0], size=(configs, 80))
+    sigma = np.where(distance > 0, 0.08, 0.01)
+    pred = np.full(distance.shape, 1000.0)
+    actual = pred * np.exp(rng.normal(0, 1, distance.shape) * sigma)
+    return pd.DataFrame(
+        {
+            "config": np.repeat(np.arange(configs), distance.shape[1]),
+            "thpt": actual.ravel(),
+            "thpt_pred": pred.ravel(),
+            "situation": "database_within",
+            "scale": 3.0,
+            "nearest_distance": distance.ravel(),
+        }
+    )
+
+
+def test_a_learned_difficulty_narrows_near_intervals_and_widens_far_ones():
+    errors = distance_errors()
+    learned = IntervalCalibration.from_errors(errors)
+    noise_only = IntervalCalibration.from_errors(errors, learn_difficulty=False)
+    assert learned.difficulty is not None
+    assert noise_only.difficulty is None
+    fresh = distance_errors(seed=1).drop(columns=["thpt"]).head(400)
+    near = fresh["nearest_distance"].to_numpy() == 0
+    with_learned = apply_interval(fresh, learned, 0.9)
+    with_noise = apply_interval(fresh, noise_only, 0.9)
+    width = (with_learned["thpt_hi"] - with_learned["thpt_lo"]).to_numpy()
+    flat = (with_noise["thpt_hi"] - with_noise["thpt_lo"]).to_numpy()
+    assert width[near].max() < 0.5 * flat[near].min()
+    assert width[~near].min() > 1.2 * flat[~near].max()
+    truth = distance_errors(seed=1).head(400)["thpt"].to_numpy()
+    inside = (truth >= with_learned["thpt_lo"]) & (truth <= with_learned["thpt_hi"])
+    assert inside[near].mean() > 0.8  # each band covered
+    assert inside[~near].mean() > 0.8
+
+
+def test_few_configurations_keep_the_noise_alone_and_the_difficulty_round_trips():
+    assert IntervalCalibration.from_errors(distance_errors(configs=5)).difficulty is None
+    calibration = IntervalCalibration.from_errors(distance_errors())
+    again = IntervalCalibration.from_dict(calibration.to_dict())
+    np.testing.assert_array_equal(again.difficulty, calibration.difficulty)
+    doc = calibration.to_dict()
+    for bad in (
+        [1.0, 2.0],
+        [float("nan")] * len(doc["difficulty"]),
+        [1e9] * len(doc["difficulty"]),
+    ):
+        with pytest.raises(AlaError, match="calibration.difficulty"):
+            IntervalCalibration.from_dict({**doc, "difficulty": bad})

@@ -15,7 +15,7 @@ from ala.cli import main
 from ala.data import load_benchmarks
 from ala.errors import DataError, ModelFileError
 from ala.importers import detect_json, load_any, read_results
-from ala.latency import LatencyModel
+from ala.latency import LatencyModel, fit_latency_difficulty, latency_difficulty
 from ala.model import ThroughputModel
 from ala.peaks import find_peaks
 from ala.plots import pareto_figure
@@ -260,6 +260,43 @@ def test_latency_intervals_cover_after_calibration():
     inside = (frame["ttft_ms"] >= out["ttft_ms_lo"]) & (frame["ttft_ms"] <= out["ttft_ms_hi"])
     assert inside.mean() > 0.8
     assert (out["ttft_ms_hi"] > out["ttft_ms_lo"]).all()
+
+
+def test_latency_intervals_widen_with_the_distance_to_the_measurements(tmp_path):
+    """With enough configurations, a difficulty learned from the out-of-fold errors makes a
+    far query's interval wider than a near one's; it survives a save and a tampered one is
+    refused; with few configurations every row is alike."""
+    rng = np.random.default_rng(0)
+    distance = rng.choice([0.0, 3.0], size=2400)
+    errors = pd.DataFrame(
+        {
+            "config": np.arange(distance.size) % 24,
+            "nearest_distance": distance,
+            "situation": "within",
+        }
+    )
+    score = np.abs(rng.normal(0, 1, distance.size)) * np.where(distance > 0, 0.2, 0.02)
+    coef = fit_latency_difficulty(errors, score, errors["situation"])
+    assert coef is not None
+    assert fit_latency_difficulty(errors[errors["config"] < 5], score[:1], ["within"]) is None
+    model = ThroughputModel(config_columns=["acc"]).fit(serving_frame())
+    latency = model.latency_
+    assert latency is not None
+    latency.scores_ = {
+        "ttft_ms": {
+            "within": np.sort(score / latency_difficulty(coef, distance, errors["situation"]))
+        }
+    }
+    latency.difficulty_ = {"ttft_ms": coef}
+    near, far = latency.half_width("ttft_ms", 0.9, np.array(["within"] * 2), [0.0, 3.0])
+    assert far > 5 * near
+    again = ThroughputModel.from_dict(model.to_dict()).latency_
+    assert again is not None
+    np.testing.assert_array_equal(again.difficulty_["ttft_ms"], coef)
+    doc = model.to_dict()
+    doc["latency"]["difficulty"]["ttft_ms"] = [1e9] * coef.size
+    with pytest.raises(ModelFileError, match="latency.difficulty.ttft_ms"):
+        ThroughputModel.from_dict(doc)
 
 
 # -------------------------------------------------------------------------------- peaks

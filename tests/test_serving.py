@@ -299,6 +299,22 @@ def test_latency_intervals_widen_with_the_distance_to_the_measurements(tmp_path)
         ThroughputModel.from_dict(doc)
 
 
+def test_latency_intervals_below_the_measured_batch_sizes_are_calibrated_apart():
+    """Below and above the measured batch sizes are separate situations, each with its own
+    scores (pooled, the largest-batch protocol was under-covered)."""
+    frame = serving_frame()
+    frame = frame[frame["bb"] >= 4]
+    model = LatencyModel(("acc",), ("ttft_ms",)).fit(frame)
+    learner = model.learners_["ttft_ms"][("H",)]
+    bb = np.array([1.0, 8.0, 128.0])
+    got = learner.situation(np.full(3, 512.0), np.full(3, 128.0), bb)
+    assert list(got) == ["below", "within", "beyond"]
+    model.scores_ = {"ttft_ms": {"below": np.full(50, 0.01), "beyond": np.full(50, 0.5)}}
+    model.difficulty_ = {}
+    half = model.half_width("ttft_ms", 0.9, got[[0, 2]])
+    assert half[1] > 10 * half[0]
+
+
 # -------------------------------------------------------------------------------- peaks
 def test_a_peaked_group_is_flagged_and_predicted_past_its_peak():
     frame = serving_frame(peak_at=8)

@@ -85,7 +85,7 @@ class TransferSettings:
 
     betas: tuple[float, float, float]
     lambdas: dict[str, float]
-    errors: pd.DataFrame = field(repr=False)  # attribute, point, abs_log_error
+    errors: pd.DataFrame = field(repr=False)  # attribute, point, abs_log_error, differing
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,20 +384,23 @@ class TransferModel:
     def half_width(self, unseen: Sequence[str], level: float | None, shots: int = 0) -> float:
         """Half-width, in log space, of the interval at ``level``.
 
-        Each unseen attribute contributes its held-out quantile (the largest attribute's where
-        it was never held out, e.g. a precision all the data share); several combine in
-        quadrature. ``shots`` measurements of the target shrink it by ``sqrt(1 + shots)``.
+        Each unseen attribute contributes its held-out quantile over the points whose nearest
+        sibling differed in that attribute alone (all its points where fewer than
+        :data:`MIN_CALIBRATION`; the largest attribute's where it was never held out, e.g. a
+        precision all the data share); several combine in quadrature. ``shots`` measurements
+        of the target shrink it by ``sqrt(1 + shots)``.
         """
         if level is None:
             return 0.0
         errors = self.settings_.errors
         if errors.empty:
             return float("inf")
-        by_attribute = {
-            a: float(np.quantile(g.to_numpy(), level))
-            for a, g in errors.groupby("attribute")["abs_log_error"]
-            if len(g) >= MIN_CALIBRATION
-        }
+        by_attribute = {}
+        for a, g in errors.groupby("attribute"):
+            alone = g[g["differing"] <= 1]  # only this attribute unseen, as it is combined
+            chosen = alone if len(alone) >= MIN_CALIBRATION else g
+            if len(chosen) >= MIN_CALIBRATION:
+                by_attribute[a] = float(np.quantile(chosen["abs_log_error"].to_numpy(), level))
         pooled = float(np.quantile(errors["abs_log_error"].to_numpy(), level))
         widest = max(by_attribute.values(), default=pooled)
         if not unseen:  # a measured curve: the smallest transfer error bounds it from above
@@ -630,13 +633,33 @@ class _Pairs:
         return out
 
     def fold_errors(self, betas: tuple[float, ...], lambdas: Mapping[str, float]) -> pd.DataFrame:
-        """Held-out absolute log error of every point, per attribute held out."""
-        parts = [
-            pd.DataFrame({"attribute": col, "point": scored, "abs_log_error": error})
-            for col, scored, error in self._fold_arrays(betas, lambdas)
-        ]
+        """Held-out absolute log error of every point, per attribute held out, with the number
+        of attributes in which the point's heaviest sibling differs (``differing``: what a
+        prediction calls its unseen attributes)."""
+        log_lam = np.log([lambdas[c] for c in self.model.config_columns_])
+        weight = np.exp(self.distance @ log_lam)
+        parts = []
+        for (col, scored, error), (_, fold_of_pair, _) in zip(
+            self._fold_arrays(betas, lambdas), self.folds, strict=True
+        ):
+            w = np.where(fold_of_pair >= 0, weight, 0.0)[self.pair_of_point]
+            order = np.lexsort((-w, self.point))  # per point, its heaviest pair first
+            first = order[np.r_[True, np.diff(self.point[order]) != 0]]
+            heaviest = np.full(self.n_points, -1)
+            heaviest[self.point[first]] = self.pair_of_point[first]
+            differing = (self.distance[heaviest[scored]] > 0).sum(1)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "attribute": col,
+                        "point": scored,
+                        "abs_log_error": error,
+                        "differing": differing,
+                    }
+                )
+            )
         if not parts:
-            return pd.DataFrame({"attribute": [], "point": [], "abs_log_error": []})
+            return _NO_FOLD_ERRORS.copy()
         return pd.concat(parts, ignore_index=True)
 
     def learn(self) -> TransferSettings:
@@ -645,7 +668,7 @@ class _Pairs:
         lambdas = {**{c: 0.05 for c in cols}, LENGTHS: 1.0}
         betas = (1.0, 0.5, 1.0)
         if not self.folds:
-            empty = pd.DataFrame({"attribute": [], "point": [], "abs_log_error": []})
+            empty = _NO_FOLD_ERRORS.copy()
             return TransferSettings(betas, lambdas, empty)
 
         def score(b: tuple[float, ...], lam: Mapping[str, float]) -> float:
@@ -670,6 +693,9 @@ class _Pairs:
         return TransferSettings(
             (betas[0], betas[1], betas[2]), lambdas, self.fold_errors(betas, lambdas)
         )
+
+
+_NO_FOLD_ERRORS = pd.DataFrame({"attribute": [], "point": [], "abs_log_error": [], "differing": []})
 
 
 def _keep_heaviest(weight: Array, group: npt.NDArray[np.intp], k: int) -> Array:

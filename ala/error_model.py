@@ -6,8 +6,8 @@ cannot tell an easy dataset from a hard one. This predictor describes a dataset 
 configuration's measurements) by what drives error:
 
 * ``internal``: the dataset's own two-fold error (the default model trained on one half of its
-  rows, scored on the other, both ways): the most direct evidence, pessimistic because each
-  fold sees half the data;
+  rows, scored on the other, both ways), averaged over :data:`INTERNAL_SPLITS` random splits:
+  the most direct evidence, pessimistic because each fold sees half the data;
 * ``noise``: the median error of its fitted curves (how regular the measurements are);
 * coverage: how many lengths and batch sizes, over what log range, whether ii/oo varied;
 * its size.
@@ -40,6 +40,8 @@ FEATURES = (
     "ratio_varies",
 )
 MIN_ROWS = 8
+# Random two-fold splits averaged for the internal error (one split is a noisy estimate).
+INTERNAL_SPLITS = 3
 
 
 def _median_ape(train: pd.DataFrame, test: pd.DataFrame) -> float:
@@ -61,9 +63,13 @@ def dataset_features(frame: pd.DataFrame, seed: int = 0) -> dict[str, float]:
     rows = frame[["ii", "oo", "bb", "thpt"]].reset_index(drop=True)
     if len(rows) < MIN_ROWS:
         raise AlaError(f"a dataset needs at least {MIN_ROWS} rows to judge its error")
-    order = np.random.default_rng(seed).permutation(len(rows))
-    a, b = rows.iloc[order[: len(rows) // 2]], rows.iloc[order[len(rows) // 2 :]]
-    internal = (_median_ape(a, b) + _median_ape(b, a)) / 2
+    rng = np.random.default_rng(seed)
+    folds = []
+    for _ in range(INTERNAL_SPLITS):
+        order = rng.permutation(len(rows))
+        a, b = rows.iloc[order[: len(rows) // 2]], rows.iloc[order[len(rows) // 2 :]]
+        folds += [_median_ape(a, b), _median_ape(b, a)]
+    internal = float(np.mean(folds))
     noise = float(ThroughputModel(config_columns=()).fit(rows).config_stats_["noise"].iloc[0])
     length = rows["ii"] + rows["oo"]
     return {

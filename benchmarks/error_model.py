@@ -13,6 +13,9 @@ and scored on the other half. Predictors, in the same run:
     the dataset's own two-fold error alone (the strongest single feature);
 ``training_median``
     the median actual error of the training examples (a constant);
+``another_half (noise ceiling)``
+    not a predictor: the actual error of another random half of the same configuration, i.e.
+    how closely the yardstick reproduces itself;
 ``algorithm7``
     the paper's error predictor on annealing logs of 16 other configurations
     (:class:`ala.trust.TrustModel`, as ``benchmarks/anneal_trust.py``), for the first held-out
@@ -61,10 +64,13 @@ def main() -> None:
             if len(group) < 2 * MIN_ROWS:
                 continue
             half, actual = table_one_example(group, 100 + i)
+            # how reproducible "actual" is: the same protocol on another random half
+            _, redrawn = table_one_example(group, 10_000 + i)
             predicted = {
                 "features": float(features.predict([half])[0]),
                 "internal": float(np.exp(dataset_features(half)["log_internal"])),
                 "training_median": baseline,
+                "another_half (noise ceiling)": redrawn,
             }
             if trust is not None:
                 predicted["algorithm7"] = trust.trust(half).predicted_error

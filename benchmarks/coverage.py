@@ -20,7 +20,7 @@ Printed: coverage and median width per protocol; per subgroup with at least 100 
 coverage, median APE, median width and their ratio; the worst subgroup; how many subgroups lie
 within the 85-95 % target.
 
-Run: python benchmarks/coverage.py     (about 5 minutes on 2 cores)
+Run: python benchmarks/coverage.py     (about 1 minute on 2 cores)
 """
 
 from __future__ import annotations

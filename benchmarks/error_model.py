@@ -24,7 +24,7 @@ and scored on the other half. Predictors, in the same run:
 Printed per held-out model and overall: median |predicted - actual| / actual and the share of
 datasets within 25 % (the target: most).
 
-Run: python benchmarks/error_model.py     (about 5 minutes on 2 cores)
+Run: python benchmarks/error_model.py     (about 15 minutes on 2 cores)
 """
 
 from __future__ import annotations

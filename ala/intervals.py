@@ -108,11 +108,17 @@ def fit_log_scale(residual: npt.ArrayLike, features: Array, prior: Array) -> Arr
     return np.clip(coef, -MAX_DIFFICULTY_COEF, MAX_DIFFICULTY_COEF)
 
 
+def learns_difficulty(errors: pd.DataFrame) -> bool:
+    """Whether held-out ``errors`` can teach a difficulty: they carry ``nearest_distance`` and
+    come from :data:`DIFFICULTY_MIN_CONFIGS` configurations or more."""
+    return "nearest_distance" in errors and errors["config"].nunique() >= DIFFICULTY_MIN_CONFIGS
+
+
 def fit_difficulty(errors: pd.DataFrame) -> Array | None:
     """The throughput model's difficulty: :func:`fit_log_scale` of the log residuals on
-    :func:`difficulty_features`; None with fewer than :data:`DIFFICULTY_MIN_CONFIGS`
-    configurations (or no ``nearest_distance`` column), where the noise alone normalises."""
-    if "nearest_distance" not in errors or errors["config"].nunique() < DIFFICULTY_MIN_CONFIGS:
+    :func:`difficulty_features`; None where :func:`learns_difficulty` says no (the noise
+    alone then normalises)."""
+    if not learns_difficulty(errors):
         return None
     x = difficulty_features(errors["scale"], errors["nearest_distance"], errors["situation"])
     residual = np.log(errors["thpt"].to_numpy(float) / errors["thpt_pred"].to_numpy(float))
@@ -120,14 +126,29 @@ def fit_difficulty(errors: pd.DataFrame) -> Array | None:
 
 
 def difficulty_scale(
-    coef: Array | None, noise: npt.ArrayLike, distance: npt.ArrayLike, situation: npt.ArrayLike
+    coef: Array | None,
+    noise: npt.ArrayLike | None,
+    distance: npt.ArrayLike,
+    situation: npt.ArrayLike,
+    situations: Sequence[str] = SITUATIONS,
 ) -> Array:
-    """Each row's residual scale in log units: the noise fraction, or the learned difficulty."""
+    """Each row's residual scale in log units: without coefficients the noise fraction (1
+    without a noise), else the learned difficulty."""
     if coef is None:
+        if noise is None:
+            return np.ones(np.asarray(situation).size)
         return np.asarray(np.maximum(np.asarray(noise, float), 0) / 100, float)
     with np.errstate(over="ignore"):
-        scale: Array = np.exp(difficulty_features(noise, distance, situation) @ coef)
+        x = difficulty_features(noise, distance, situation, situations)
+        scale: Array = np.exp(x @ coef)
     return scale
+
+
+def _row_scale(coef: Array | None, rows: pd.DataFrame) -> Array:
+    """:func:`difficulty_scale` of rows with ``scale``, ``situation`` and, optionally,
+    ``nearest_distance`` (0 where absent: hand-made calibration frames)."""
+    distance = rows["nearest_distance"] if "nearest_distance" in rows else np.zeros(len(rows))
+    return difficulty_scale(coef, rows["scale"], distance, rows["situation"])
 
 
 DIFFICULTY_PRIOR = difficulty_prior()
@@ -145,8 +166,7 @@ class IntervalCalibration:
     def scale(self, rows: pd.DataFrame) -> Array:
         """Residual scale (log units) of rows with ``scale``, ``situation`` and, optionally,
         ``nearest_distance``."""
-        distance = rows["nearest_distance"] if "nearest_distance" in rows else np.zeros(len(rows))
-        return difficulty_scale(self.difficulty, rows["scale"], distance, rows["situation"])
+        return _row_scale(self.difficulty, rows)
 
     def bounds(
         self,
@@ -249,8 +269,7 @@ class IntervalCalibration:
         usable = errors.dropna(subset=["situation", "scale"])
         usable = usable[(usable["thpt_pred"] > 0) & (usable["thpt"] > 0)]
         coef = fit_difficulty(usable) if learn_difficulty and len(usable) else None
-        calibration = cls({}, coef)
-        score = np.log(usable["thpt"] / usable["thpt_pred"]) / calibration.scale(usable)
+        score = np.log(usable["thpt"] / usable["thpt_pred"]) / _row_scale(coef, usable)
         out = {}
         keys = [("", usable["situation"])]
         if by_group:
@@ -285,6 +304,16 @@ def apply_interval(
     return out
 
 
+def min_distance(queries: Array, points: Array) -> Array:
+    """Euclidean distance from each query row to the nearest point row (same coordinates,
+    e.g. log2 (ii, oo, bb)), 2,048 queries at a time to bound memory."""
+    out = np.empty(len(queries))
+    for start in range(0, len(queries), 2048):
+        chunk = queries[start : start + 2048]
+        out[start : start + 2048] = np.sqrt(((chunk[:, None] - points[None]) ** 2).sum(-1).min(1))
+    return out
+
+
 def nearest_distance(points: pd.DataFrame, queries: pd.DataFrame) -> Array:
     """Log2 distance from each query to the nearest benchmarked (ii, oo, bb) of its
     configuration (NaN where the configuration has no points); ``points`` and ``queries``
@@ -298,10 +327,7 @@ def nearest_distance(points: pd.DataFrame, queries: pd.DataFrame) -> Array:
             continue
         p = np.log2(by_config.get_group(config)[["ii", "oo", "bb"]].to_numpy(float))
         rows = mine.to_numpy()
-        for start in range(0, rows.size, 2048):  # bounded memory: 2,048 queries at a time
-            chunk = rows[start : start + 2048]
-            d2 = ((q[chunk, None, :] - p[None, :, :]) ** 2).sum(-1)
-            out[chunk] = np.sqrt(d2.min(axis=1))
+        out[rows] = min_distance(q[rows], p)
     return out
 
 

@@ -46,10 +46,13 @@ from ala.configs import ConfigKey, config_keys
 from ala.data import LATENCY_METRICS
 from ala.errors import AlaError, DataError, UnknownConfigurationError
 from ala.intervals import (
-    DIFFICULTY_MIN_CONFIGS,
     MAX_DIFFICULTY_COEF,
     difficulty_features,
+    difficulty_prior,
+    difficulty_scale,
     fit_log_scale,
+    learns_difficulty,
+    min_distance,
 )
 from ala.prior import IDW_POWER
 
@@ -143,16 +146,17 @@ def conformal_abs_quantile(scores: Array, level: float) -> float:
     return float(ordered[rank])
 
 
-LATENCY_DIFFICULTY_PRIOR = np.zeros(2 * len(SITUATIONS) + 1)  # every row alike
+# The noise term is absent here (its column is 0): the prior is "every row alike".
+LATENCY_DIFFICULTY_PRIOR = difficulty_prior(SITUATIONS)
 
 
 def fit_latency_difficulty(
     errors: pd.DataFrame, score: Array, situation: npt.ArrayLike
 ) -> Array | None:
     """How a latency metric's absolute log error grows with the distance to the nearest
-    measurement, per situation (:func:`ala.intervals.fit_log_scale`); None with fewer than
-    :data:`ala.intervals.DIFFICULTY_MIN_CONFIGS` configurations, where every row is alike."""
-    if "nearest_distance" not in errors or errors["config"].nunique() < DIFFICULTY_MIN_CONFIGS:
+    measurement, per situation (:func:`ala.intervals.fit_log_scale`); None where
+    :func:`ala.intervals.learns_difficulty` says no (every row is then alike)."""
+    if not learns_difficulty(errors):
         return None
     usable = np.isfinite(score) & np.isfinite(errors["nearest_distance"].to_numpy(float))
     x = difficulty_features(None, errors["nearest_distance"], situation, SITUATIONS)
@@ -162,12 +166,9 @@ def fit_latency_difficulty(
 def latency_difficulty(
     coef: Array | None, distance: npt.ArrayLike, situation: npt.ArrayLike
 ) -> Array:
-    """Each row's relative error scale: 1 without a learned difficulty."""
-    if coef is None:
-        return np.ones(np.asarray(situation).size)
-    with np.errstate(over="ignore"):
-        scale: Array = np.exp(difficulty_features(None, distance, situation, SITUATIONS) @ coef)
-    return scale
+    """Each row's relative error scale (:func:`ala.intervals.difficulty_scale` without a
+    noise term): 1 without a learned difficulty."""
+    return difficulty_scale(coef, None, distance, situation, SITUATIONS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,13 +259,7 @@ class LatencyLearner:
     def distance(self, ii: Array, oo: Array, bb: Array) -> Array:
         """Log2 distance from each query to the nearest measured (ii, oo, bb)."""
         points = np.column_stack([np.log(self.pairs[self.length]), self.log_bb]) / np.log(2)
-        q = np.log2(np.column_stack([ii, oo, bb]))
-        nearest = np.full(len(ii), np.inf)
-        for start in range(0, len(ii), 2048):  # bounded memory: 2,048 queries at a time
-            chunk = q[start : start + 2048]
-            d2 = ((chunk[:, None, :] - points[None, :, :]) ** 2).sum(-1)
-            nearest[start : start + 2048] = np.sqrt(d2.min(axis=1))
-        return nearest
+        return min_distance(np.log2(np.column_stack([ii, oo, bb])), points)
 
     def situation(self, ii: Array, oo: Array, bb: Array) -> npt.NDArray[np.object_]:
         """Per query, one of :data:`SITUATIONS`: at a measured length, ``within``, above
@@ -587,8 +582,6 @@ def latency_coverage(
     rows["group"] = group[codes]
     pool = rows[rows["protocol"].isin(CALIBRATION_PROTOCOLS)]
     half = np.full(len(rows), np.nan)
-    if "nearest_distance" not in rows:
-        rows["nearest_distance"] = np.nan
     for g in range(folds):
         others = pool[pool["group"] != g]
         score = others["score"].to_numpy(float)

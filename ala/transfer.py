@@ -611,13 +611,17 @@ class _Pairs:
             self._cache[betas] = (pred, corrections)
         return self._cache[betas]
 
+    def _pair_weight(self, lambdas: Mapping[str, float]) -> Array:
+        """Each pair's sibling weight, ``prod_a lambda_a ** d_a``."""
+        log_lam = np.log([lambdas[c] for c in self.model.config_columns_])
+        return np.asarray(np.exp(self.distance @ log_lam), float)
+
     def _fold_arrays(
         self, betas: tuple[float, ...], lambdas: Mapping[str, float]
     ) -> list[tuple[str, npt.NDArray[np.intp], Array]]:
         """Per attribute held out: the scored points and their absolute log errors."""
         pred, corrections = self._corrected(betas)
-        log_lam = np.log([lambdas[c] for c in self.model.config_columns_])
-        weight = np.exp(self.distance @ log_lam)
+        weight = self._pair_weight(lambdas)
         length_lambda = lambdas.get(LENGTHS, 1.0)
         by_length = np.exp(self.gap * np.log(length_lambda)) if length_lambda != 1.0 else 1.0
         out = []
@@ -636,17 +640,15 @@ class _Pairs:
         """Held-out absolute log error of every point, per attribute held out, with the number
         of attributes in which the point's heaviest sibling differs (``differing``: what a
         prediction calls its unseen attributes)."""
-        log_lam = np.log([lambdas[c] for c in self.model.config_columns_])
-        weight = np.exp(self.distance @ log_lam)
+        weight = self._pair_weight(lambdas)
         parts = []
         for (col, scored, error), (_, fold_of_pair, _) in zip(
             self._fold_arrays(betas, lambdas), self.folds, strict=True
         ):
             w = np.where(fold_of_pair >= 0, weight, 0.0)[self.pair_of_point]
-            order = np.lexsort((-w, self.point))  # per point, its heaviest pair first
-            first = order[np.r_[True, np.diff(self.point[order]) != 0]]
+            kept = _keep_heaviest(w, self.point, 1) > 0  # per point, its heaviest pair
             heaviest = np.full(self.n_points, -1)
-            heaviest[self.point[first]] = self.pair_of_point[first]
+            heaviest[self.point[kept]] = self.pair_of_point[kept]
             differing = (self.distance[heaviest[scored]] > 0).sum(1)
             parts.append(
                 pd.DataFrame(

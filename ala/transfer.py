@@ -516,23 +516,21 @@ class _Pairs:
         lengths = everything[["ii", "oo", "bb"]].to_numpy(float)
         sizes = np.array([len(m[t].points) for t in self.target], int)
         self.pair_of_point = np.repeat(np.arange(len(self.target)), sizes)
-        self.point = (
-            np.concatenate([offset[t] + np.arange(len(m[t].points)) for t in self.target])
-            if len(self.target)
-            else np.zeros(0, int)
-        )
+        self.pair_size = sizes
+        self.pair_start = np.cumsum(sizes) - sizes
+        self.point = np.repeat(offset[self.target], sizes) + _within(sizes)
         # The target's points through the sibling's model, once: features, coefficients,
         # residuals; only the spec scaling depends on the settings.
-        self.features = np.zeros((len(self.point), 5))
-        self.coef = np.zeros((len(self.point), 5))
+        self.terms = np.zeros((len(self.point), 5))  # each latency term at the sibling's fit
         self.residual = np.zeros(len(self.point))
         self.gap = np.zeros(len(self.point))
         self.log_work = np.zeros(len(self.point))
-        for s in np.unique(self.sibling):
-            chosen = np.flatnonzero(self.sibling[self.pair_of_point] == s)
+        sibling_of_point = self.sibling[self.pair_of_point]
+        by_sibling = np.argsort(sibling_of_point, kind="stable")
+        siblings, starts = np.unique(sibling_of_point[by_sibling], return_index=True)
+        for s, chosen in zip(siblings, np.split(by_sibling, starts[1:]), strict=True):
             ii, oo, bb = lengths[self.point[chosen]].T
-            self.features[chosen] = latency_features(ii, oo, bb)
-            self.coef[chosen] = m[s].learner.coef
+            self.terms[chosen] = latency_features(ii, oo, bb) * m[s].learner.coef
             distances = m[s].learner.length_distances(ii, oo)
             self.residual[chosen] = residual_at(m[s].learner, ii, oo, bb, distances)
             self.gap[chosen] = distances.min(1)  # to the nearest length it measured
@@ -575,8 +573,8 @@ class _Pairs:
 
     def log_pred(self, betas: Sequence[float]) -> Array:
         """Log throughput of every target point through every sibling, at these betas."""
-        scale = np.einsum("p,npk->nk", np.asarray(betas, float), self.dparts)
-        latency = (self.features * self.coef * np.exp(scale[self.pair_of_point])).sum(1)
+        scale = np.exp(np.einsum("p,npk->nk", np.asarray(betas, float), self.dparts))
+        latency = np.einsum("nk,nk->n", self.terms, scale[self.pair_of_point])
         return np.asarray(self.log_work - np.log(np.maximum(latency, 1e-300)) + self.residual)
 
     def _pair_error(self, pred: Array) -> Array:
@@ -623,18 +621,28 @@ class _Pairs:
         pred, corrections = self._corrected(betas)
         weight = self._pair_weight(lambdas)
         length_lambda = lambdas.get(LENGTHS, 1.0)
-        by_length = np.exp(self.gap * np.log(length_lambda)) if length_lambda != 1.0 else 1.0
         out = []
         for (col, fold_of_pair, _), correction in zip(self.folds, corrections, strict=True):
-            # each target keeps its SIBLINGS heaviest usable pairs, as predict does
-            w = _keep_heaviest(np.where(fold_of_pair >= 0, weight, 0.0), self.target, SIBLINGS)
-            wp = w[self.pair_of_point] * by_length
-            value = pred + correction[self.pair_of_point]
-            den = np.bincount(self.point, wp, minlength=self.n_points)
-            num = np.bincount(self.point, wp * value, minlength=self.n_points)
+            # each target keeps its SIBLINGS heaviest usable pairs, as predict does; only
+            # their points are touched
+            usable = np.flatnonzero(fold_of_pair >= 0)
+            w = _keep_heaviest(weight[usable], self.target[usable], SIBLINGS)
+            kept = usable[w > 0]
+            rows = self._rows_of(kept)
+            wp = np.repeat(w[w > 0], self.pair_size[kept])
+            if length_lambda != 1.0:
+                wp = wp * np.exp(self.gap[rows] * np.log(length_lambda))
+            value = pred[rows] + np.repeat(correction[kept], self.pair_size[kept])
+            den = np.bincount(self.point[rows], wp, minlength=self.n_points)
+            num = np.bincount(self.point[rows], wp * value, minlength=self.n_points)
             scored = np.flatnonzero(den > 0)
             out.append((col, scored, np.abs(num[scored] / den[scored] - self.truth[scored])))
         return out
+
+    def _rows_of(self, pairs: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+        """The flattened point rows of these pairs, pair by pair."""
+        sizes = self.pair_size[pairs]
+        return np.asarray(np.repeat(self.pair_start[pairs], sizes) + _within(sizes), np.intp)
 
     def fold_errors(self, betas: tuple[float, ...], lambdas: Mapping[str, float]) -> pd.DataFrame:
         """Held-out absolute log error of every point, per attribute held out, with the number
@@ -698,6 +706,11 @@ class _Pairs:
 
 
 _NO_FOLD_ERRORS = pd.DataFrame({"attribute": [], "point": [], "abs_log_error": [], "differing": []})
+
+
+def _within(sizes: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """``0, 1, ..., n - 1`` for each ``n`` in ``sizes``, concatenated."""
+    return np.asarray(np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes))
 
 
 def _keep_heaviest(weight: Array, group: npt.NDArray[np.intp], k: int) -> Array:

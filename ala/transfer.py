@@ -31,7 +31,9 @@ quadrature, so intervals widen with every unseen attribute.
 With a few measurements of X itself (``shots``: fewer than ``min_points``) the transfer
 answer moves toward them: by their shrunk mean log ratio ``sum(log(shot / transfer)) / (n +
 0.2)``, tilted along log batch size and lengths by a ridge fit when there are two or more
-(:func:`shot_shift`); ``shift`` reports how far on average.
+(:func:`shot_shift`); ``shift`` reports how far on average. The interval narrows by as much
+as the same correction narrowed the held-out errors of the attribute folds, simulated with
+that many shots of each held-out configuration (:meth:`TransferModel.shot_quantiles`).
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ LENGTH_LAMBDAS = (1.0, 0.5, 0.2, 0.05)
 MIN_CALIBRATION = 20  # held-out points an attribute needs for an interval of its own
 SHOT_PRIOR = 0.2  # pseudo-weight of "no correction" against the shots
 SHOT_SLOPE_PRIOR = 1.0  # ridge penalty on the shots' slopes in log (bb, ii, oo)
+SHOT_DRAWS = 3  # random draws of the shots per configuration when calibrating their narrowing
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +88,12 @@ class TransferSettings:
 
     betas: tuple[float, float, float]
     lambdas: dict[str, float]
-    errors: pd.DataFrame = field(repr=False)  # attribute, point, abs_log_error, differing
+    # attribute, point, config (index into measured_), log_error, abs_log_error, differing
+    errors: pd.DataFrame = field(repr=False)
+    # shot_quantiles per (level, shots), computed when first asked for
+    shot_cache: dict[tuple[float, int], dict[str, float]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,26 +395,80 @@ class TransferModel:
         Each unseen attribute contributes its held-out quantile over the points whose nearest
         sibling differed in that attribute alone (all its points where fewer than
         :data:`MIN_CALIBRATION`; the largest attribute's where it was never held out, e.g. a
-        precision all the data share); several combine in quadrature. ``shots`` measurements
-        of the target shrink it by ``sqrt(1 + shots)``.
+        precision all the data share); several combine in quadrature. With ``shots``
+        measurements of the target, each attribute's quantile is that of the held-out errors
+        left after ``shots`` of each configuration's own points corrected the rest, as
+        :func:`shot_shift` corrects a prediction (:meth:`shot_quantiles`).
         """
         if level is None:
             return 0.0
         errors = self.settings_.errors
         if errors.empty:
             return float("inf")
-        by_attribute = {}
-        for a, g in errors.groupby("attribute"):
-            alone = g[g["differing"] <= 1]  # only this attribute unseen, as it is combined
-            chosen = alone if len(alone) >= MIN_CALIBRATION else g
-            if len(chosen) >= MIN_CALIBRATION:
-                by_attribute[a] = float(np.quantile(chosen["abs_log_error"].to_numpy(), level))
+        by_attribute = self.attribute_quantiles(level)
         pooled = float(np.quantile(errors["abs_log_error"].to_numpy(), level))
         widest = max(by_attribute.values(), default=pooled)
         if not unseen:  # a measured curve: the smallest transfer error bounds it from above
             return min(by_attribute.values(), default=pooled) / 2
         parts = [by_attribute.get(a, widest) for a in unseen]
-        return float(np.sqrt(np.sum(np.square(parts))) / np.sqrt(1 + shots))
+        if shots:
+            narrowed = self.shot_quantiles(level, shots)
+            parts = [
+                narrowed.get(a, part / np.sqrt(1 + shots))
+                for a, part in zip(unseen, parts, strict=True)
+            ]
+        return float(np.sqrt(np.sum(np.square(parts))))
+
+    def _calibration_errors(self) -> dict[str, pd.DataFrame]:
+        """Per attribute, the held-out errors its interval is calibrated on: those whose
+        nearest sibling differed in it alone, or all of them where those are too few."""
+        chosen = {}
+        for a, g in self.settings_.errors.groupby("attribute"):
+            alone = g[g["differing"] <= 1]  # only this attribute unseen, as it is combined
+            chosen[str(a)] = alone if len(alone) >= MIN_CALIBRATION else g
+        return chosen
+
+    def attribute_quantiles(self, level: float) -> dict[str, float]:
+        """Per attribute with at least :data:`MIN_CALIBRATION` held-out errors, their absolute
+        ``level`` quantile (log space)."""
+        return {
+            a: float(np.quantile(g["abs_log_error"].to_numpy(), level))
+            for a, g in self._calibration_errors().items()
+            if len(g) >= MIN_CALIBRATION
+        }
+
+    def shot_quantiles(self, level: float, shots: int) -> dict[str, float]:
+        """Per attribute, the ``level`` quantile of the held-out errors left once ``shots``
+        random points of each held-out configuration correct its other points.
+
+        Simulated on the fit's own held-out errors (:data:`SHOT_DRAWS` seeded draws per
+        configuration), so the narrowing follows how much of the error is one offset per
+        configuration (which shots remove) rather than point-to-point scatter (which they do
+        not). Attributes with fewer than :data:`MIN_CALIBRATION` corrected errors are left out.
+        """
+        cache = self.settings_.shot_cache
+        if (level, shots) in cache:
+            return dict(cache[level, shots])
+        lengths = np.concatenate([_log_lengths(m.points) for m in self.measured_])
+        rng = np.random.default_rng(0)
+        out = {}
+        for a, g in self._calibration_errors().items():
+            left = []
+            for rows in g.groupby("config").indices.values():
+                if len(rows) <= shots:
+                    continue
+                error = g["log_error"].to_numpy(float)[rows]
+                at = lengths[g["point"].to_numpy(int)[rows]]
+                for _ in range(SHOT_DRAWS):
+                    given = np.zeros(len(rows), bool)
+                    given[rng.choice(len(rows), shots, replace=False)] = True
+                    shift = shot_correction(at[given], error[given], at[~given])
+                    left.append(np.abs(error[~given] - shift))
+            corrected = np.concatenate(left) if left else np.zeros(0)
+            if len(corrected) >= MIN_CALIBRATION:
+                out[a] = float(np.quantile(corrected, level))
+        cache[level, shots] = out
+        return dict(out)
 
 
 def shot_shift(shots: pd.DataFrame, residual: Array, queries: pd.DataFrame) -> Array:
@@ -420,10 +482,14 @@ def shot_shift(shots: pd.DataFrame, residual: Array, queries: pd.DataFrame) -> A
     shots' residuals; it never goes beyond the range of the residuals (and 0), so a query far
     from the shots is not extrapolated along the tilt.
     """
+    return shot_correction(_log_lengths(shots), residual, _log_lengths(queries))
+
+
+def shot_correction(at_shots: Array, residual: Array, at_queries: Array) -> Array:
+    """:func:`shot_shift` on log (bb, ii, oo) arrays (one row per shot or query)."""
     level = float(residual.sum() / (len(residual) + SHOT_PRIOR))
     if len(residual) < 2:
-        return np.full(len(queries), level)
-    at_shots, at_queries = _log_lengths(shots), _log_lengths(queries)
+        return np.full(len(at_queries), level)
     centre = at_shots.mean(0)
     centred = at_shots - centre
     slopes = np.linalg.solve(
@@ -511,6 +577,7 @@ class _Pairs:
         offset = np.zeros(len(m) + 1, int)
         offset[1:] = np.cumsum([len(x.points) for x in m])
         self.n_points = int(offset[-1])
+        self.config_of_point = np.repeat(np.arange(len(m)), np.diff(offset))
         everything = pd.concat([x.points for x in m], ignore_index=True)  # in offset order
         self.truth = np.log(everything["thpt"].to_numpy(float))
         lengths = everything[["ii", "oo", "bb"]].to_numpy(float)
@@ -617,7 +684,8 @@ class _Pairs:
     def _fold_arrays(
         self, betas: tuple[float, ...], lambdas: Mapping[str, float]
     ) -> list[tuple[str, npt.NDArray[np.intp], Array]]:
-        """Per attribute held out: the scored points and their absolute log errors."""
+        """Per attribute held out: the scored points and their log errors (measured minus
+        predicted)."""
         pred, corrections = self._corrected(betas)
         weight = self._pair_weight(lambdas)
         length_lambda = lambdas.get(LENGTHS, 1.0)
@@ -636,7 +704,7 @@ class _Pairs:
             den = np.bincount(self.point[rows], wp, minlength=self.n_points)
             num = np.bincount(self.point[rows], wp * value, minlength=self.n_points)
             scored = np.flatnonzero(den > 0)
-            out.append((col, scored, np.abs(num[scored] / den[scored] - self.truth[scored])))
+            out.append((col, scored, self.truth[scored] - num[scored] / den[scored]))
         return out
 
     def _rows_of(self, pairs: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
@@ -645,7 +713,8 @@ class _Pairs:
         return np.asarray(np.repeat(self.pair_start[pairs], sizes) + _within(sizes), np.intp)
 
     def fold_errors(self, betas: tuple[float, ...], lambdas: Mapping[str, float]) -> pd.DataFrame:
-        """Held-out absolute log error of every point, per attribute held out, with the number
+        """Held-out log error of every point (signed and absolute, with its configuration),
+        per attribute held out, with the number
         of attributes in which the point's heaviest sibling differs (``differing``: what a
         prediction calls its unseen attributes)."""
         weight = self._pair_weight(lambdas)
@@ -663,7 +732,9 @@ class _Pairs:
                     {
                         "attribute": col,
                         "point": scored,
-                        "abs_log_error": error,
+                        "config": self.config_of_point[scored],
+                        "log_error": error,
+                        "abs_log_error": np.abs(error),
                         "differing": differing,
                     }
                 )
@@ -683,7 +754,7 @@ class _Pairs:
 
         def score(b: tuple[float, ...], lam: Mapping[str, float]) -> float:
             # every attribute counts equally, whatever its number of held-out points
-            return float(np.mean([np.median(e) for _, _, e in self._fold_arrays(b, lam)]))
+            return float(np.mean([np.median(np.abs(e)) for _, _, e in self._fold_arrays(b, lam)]))
 
         best = score(betas, lambdas)
         attributes = [col for col, _, _ in self.folds]
@@ -705,7 +776,16 @@ class _Pairs:
         )
 
 
-_NO_FOLD_ERRORS = pd.DataFrame({"attribute": [], "point": [], "abs_log_error": [], "differing": []})
+_NO_FOLD_ERRORS = pd.DataFrame(
+    {
+        "attribute": [],
+        "point": [],
+        "config": [],
+        "log_error": [],
+        "abs_log_error": [],
+        "differing": [],
+    }
+)
 
 
 def _within(sizes: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:

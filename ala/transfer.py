@@ -16,9 +16,10 @@ not say are learned across all configurations:
   (doubling the GPUs rarely doubles the speed);
 * an efficiency correction, a ridge regression of the log error of each sibling pair on the
   difference of their attributes (framework, vendor, framework x vendor, accelerator, model,
-  precision, and the accelerator's bandwidth, compute and memory): the shrinkage toward the
-  group that a mixed-effects model gives, so a held-out accelerator borrows its vendor's
-  efficiency;
+  precision, the accelerator's bandwidth, compute and memory, and the model's size, KV cache
+  per parameter and active share): the shrinkage toward the group that a mixed-effects model
+  gives, so a held-out accelerator borrows its vendor's efficiency and a held-out model that
+  of models shaped like it;
 * ``lambda`` per attribute: how much a sibling that differs there counts; the siblings'
   answers are averaged in log space with weights ``prod_a lambda_a ** d_a`` (``d_a`` is 1 where
   they differ, the number of doublings for the accelerator count).
@@ -517,7 +518,8 @@ def _count(values: Mapping[str, str]) -> float:
 
 def efficiency_features(values: Mapping[str, str], deployment: Deployment) -> dict[str, float]:
     """What the efficiency correction regresses on: one-hot attributes, the framework within
-    the vendor, and the accelerator's specs (log bandwidth, compute and memory)."""
+    the vendor, the accelerator's specs (log bandwidth, compute and memory) and the model's
+    (log active parameters, KV bytes per token per active parameter, active share)."""
     vendor = deployment.accelerator.vendor or "unknown vendor"
     out = {f"vendor={vendor}": 1.0}
     for col, value in values.items():
@@ -532,6 +534,13 @@ def efficiency_features(values: Mapping[str, str], deployment: Deployment) -> di
     out["log_compute"] = float(np.log(acc.peak_tflops(deployment.precision)))
     if acc.memory_gb is not None:
         out["log_memory"] = float(np.log(acc.memory_gb))
+    # the model's shape, so an unseen model borrows the efficiency of similar ones: its size,
+    # its KV cache per parameter (grouped-query attention or not) and its active share (MoE)
+    model = deployment.model
+    active = model.active_params()
+    out["log_active_params"] = float(np.log(active))
+    out["log_kv_per_param"] = float(np.log(model.kv_bytes_per_token(deployment.precision) / active))
+    out["log_active_share"] = float(np.log(active / (model.need("total_params_b") * 1e9)))
     return out
 
 

@@ -246,3 +246,20 @@ def test_the_narrowing_shots_bring_is_learned_from_held_out_errors():
         model.settings_ = replace(model.settings_, errors=errors)
         zero_shot = model.half_width(["acc"], 0.9)
         assert low * zero_shot < model.half_width(["acc"], 0.9, shots=3) < high * zero_shot
+
+
+def test_an_unseen_model_is_described_by_its_shape_for_the_efficiency_correction():
+    """Llama-2-7B (one KV head per query head) and Mistral-7B (grouped-query attention, 4x
+    fewer KV heads) differ in KV cache per parameter, which the efficiency correction can
+    weigh for a model it never measured; a dense model's active share is 1."""
+    from ala.transfer import efficiency_features
+
+    def features(model: str) -> dict[str, float]:
+        values = {"acc": "Nvidia A100 GPU", "acc_count": "1", "back": "vLLM", "model": model}
+        return efficiency_features(values, Deployment.of(values))
+
+    mha, gqa = features("meta-llama/Llama-2-7b-hf"), features("mistralai/Mistral-7B-v0.1")
+    gap = mha["log_kv_per_param"] - gqa["log_kv_per_param"]
+    assert gap == pytest.approx(np.log(4 * 7.24 / 6.74), abs=0.05)
+    assert mha["log_active_share"] == 0.0
+    assert features("mistralai/Mixtral-8x7B-v0.1")["log_active_share"] < np.log(0.5)

@@ -539,7 +539,9 @@ def efficiency_features(values: Mapping[str, str], deployment: Deployment) -> di
     model = deployment.model
     active = model.active_params()
     out["log_active_params"] = float(np.log(active))
-    out["log_kv_per_param"] = float(np.log(model.kv_bytes_per_token(deployment.precision) / active))
+    # in 16 bits whatever the precision, so it describes the model alone (the precision has
+    # its own one-hot; mixed in, an unseen precision extrapolated the model's coefficient)
+    out["log_kv_per_param"] = float(np.log(model.kv_bytes_per_token("bf16") / active))
     out["log_active_share"] = float(np.log(active / (model.need("total_params_b") * 1e9)))
     return out
 

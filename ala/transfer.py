@@ -399,7 +399,8 @@ class TransferModel:
         precision all the data share); several combine in quadrature. With ``shots``
         measurements of the target, each attribute's quantile is that of the held-out errors
         left after ``shots`` of each configuration's own points corrected the rest, as
-        :func:`shot_shift` corrects a prediction (:meth:`shot_quantiles`).
+        :func:`shot_shift` corrects a prediction (:meth:`shot_quantiles`); an attribute with
+        too few such errors falls back to its zero-shot part over ``sqrt(1 + shots)``.
         """
         if level is None:
             return 0.0
@@ -454,12 +455,12 @@ class TransferModel:
         rng = np.random.default_rng(0)
         out = {}
         for a, g in self._calibration_errors().items():
+            errors, points = g["log_error"].to_numpy(float), g["point"].to_numpy(int)
             left = []
             for rows in g.groupby("config").indices.values():
                 if len(rows) <= shots:
                     continue
-                error = g["log_error"].to_numpy(float)[rows]
-                at = lengths[g["point"].to_numpy(int)[rows]]
+                error, at = errors[rows], lengths[points[rows]]
                 for _ in range(SHOT_DRAWS):
                     given = np.zeros(len(rows), bool)
                     given[rng.choice(len(rows), shots, replace=False)] = True
@@ -725,25 +726,26 @@ class _Pairs:
 
     def fold_errors(self, betas: tuple[float, ...], lambdas: Mapping[str, float]) -> pd.DataFrame:
         """Held-out log error of every point (signed and absolute, with its configuration),
-        per attribute held out, with the number
-        of attributes in which the point's heaviest sibling differs (``differing``: what a
-        prediction calls its unseen attributes)."""
+        per attribute held out, with the number of attributes in which the point's heaviest
+        sibling differs (``differing``: what a prediction calls its unseen attributes)."""
         weight = self._pair_weight(lambdas)
         parts = []
         for (col, scored, error), (_, fold_of_pair, _) in zip(
             self._fold_arrays(betas, lambdas), self.folds, strict=True
         ):
-            w = np.where(fold_of_pair >= 0, weight, 0.0)[self.pair_of_point]
-            kept = _keep_heaviest(w, self.point, 1) > 0  # per point, its heaviest pair
-            heaviest = np.full(self.n_points, -1)
-            heaviest[self.point[kept]] = self.pair_of_point[kept]
-            differing = (self.distance[heaviest[scored]] > 0).sum(1)
+            # a target's pairs all cover its points: a point's heaviest pair is its target's
+            usable = np.flatnonzero(fold_of_pair >= 0)
+            top = usable[_keep_heaviest(weight[usable], self.target[usable], 1) > 0]
+            heaviest = np.full(len(self.model.measured_), -1)
+            heaviest[self.target[top]] = top
+            config = self.config_of_point[scored]
+            differing = (self.distance[heaviest[config]] > 0).sum(1)
             parts.append(
                 pd.DataFrame(
                     {
                         "attribute": col,
                         "point": scored,
-                        "config": self.config_of_point[scored],
+                        "config": config,
                         "log_error": error,
                         "abs_log_error": np.abs(error),
                         "differing": differing,

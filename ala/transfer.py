@@ -19,13 +19,15 @@ not say are learned across all configurations:
   precision, the accelerator's bandwidth, compute and memory, and the model's size, KV cache
   per parameter and active share): the shrinkage toward the group that a mixed-effects model
   gives, so a held-out accelerator borrows its vendor's efficiency and a held-out model that
-  of models shaped like it;
+  of models shaped like it; a pair counts ``decay`` per attribute it differs in beyond the
+  first, so that where clean one-attribute comparisons exist, confounded ones do not blur
+  them;
 * ``lambda`` per attribute: how much a sibling that differs there counts; the siblings'
   answers are averaged in log space with weights ``prod_a lambda_a ** d_a`` (``d_a`` is 1 where
   they differ, the number of doublings for the accelerator count).
 
-All three are chosen on folds that hold out one value of one attribute at a time (the transfer
-protocols of :mod:`ala.transfer_eval`), and the same folds calibrate the intervals per
+All of these are chosen on folds that hold out one value of one attribute at a time (the
+transfer protocols of :mod:`ala.transfer_eval`), and the same folds calibrate the intervals per
 attribute in which X differs from its nearest sibling; several differing attributes combine in
 quadrature, so intervals widen with every unseen attribute.
 
@@ -59,6 +61,12 @@ PARTS = ("accelerator", "count", "model")
 BETAS = (0.25, 0.5, 0.75, 1.0)
 LAMBDAS = (0.01, 0.05, 0.2, 0.5)
 RIDGE_ALPHA = 1.0
+# How much a sibling pair that differs in one more attribute counts in the efficiency
+# correction's regression, chosen by the folds: at 0 only pairs differing in one attribute
+# teach it, clean comparisons whose effects add up; at 1 every pair counts alike, and an
+# accelerator seen only beside other models (say, an H100 with small models alone) takes
+# their efficiency as its own (AIConfigurator leave-one-system-out: H100 at 107 % median APE).
+PAIR_DECAYS = (0.0, 0.01, 0.1, 1.0)
 MAX_DIFFERENT = 3  # siblings differing in more attributes are not used
 SIBLINGS = 12  # the heaviest siblings an answer averages
 # Which row and terms of Deployment.term_parts grade a difference of model or accelerator.
@@ -89,6 +97,7 @@ class TransferSettings:
 
     betas: tuple[float, float, float]
     lambdas: dict[str, float]
+    decay: float  # weight of a pair per attribute it differs in beyond the first
     # attribute, point, config (index into measured_), log_error, abs_log_error, differing
     errors: pd.DataFrame = field(repr=False)
     # shot_quantiles per (level, shots), computed when first asked for
@@ -146,7 +155,8 @@ class TransferModel:
         self.fit_configurations(data)
         pairs = _Pairs(self, self.feature_names_)
         self.settings_ = pairs.learn()
-        self.theta_ = pairs.ridge(self.settings_.betas, np.ones(len(pairs.target), bool))
+        everything = np.ones(len(pairs.target), bool)
+        self.theta_ = pairs.ridge(self.settings_.betas, self.settings_.decay, everything)
         return self
 
     def fit_configurations(self, data: Benchmarks | pd.DataFrame) -> TransferModel:
@@ -571,6 +581,18 @@ def residual_at(
     return np.asarray(by_grid[np.arange(len(bb)), column], float)
 
 
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """The pairs one attribute's folds score, at some lambdas: their point rows, each row's
+    sibling weight, the weight summed per point and the points scored."""
+
+    pairs: npt.NDArray[np.intp]
+    rows: npt.NDArray[np.intp]
+    weight: Array
+    den: Array
+    scored: npt.NDArray[np.intp]
+
+
 class _Pairs:
     """Every (target, sibling) pair of measured configurations, flattened over the target's
     points, so that a choice of settings is scored with a few vector operations."""
@@ -586,6 +608,7 @@ class _Pairs:
         differing = (d > 0).sum(1)
         keep = (t_all != s_all) & (differing <= MAX_DIFFERENT)
         self.target, self.sibling, self.distance = t_all[keep], s_all[keep], d[keep]
+        self.extra = differing[keep] - 1  # attributes a pair differs in beyond the first
         offset = np.zeros(len(m) + 1, int)
         offset[1:] = np.cumsum([len(x.points) for x in m])
         self.n_points = int(offset[-1])
@@ -618,12 +641,16 @@ class _Pairs:
         phi = np.array([[x.features.get(f, 0.0) for f in names] for x in m]).reshape(len(m), -1)
         self.dphi = phi[self.target] - phi[self.sibling]
         self.folds = self._folds()
-        eye = RIDGE_ALPHA * np.eye(self.dphi.shape[1])
+        # per fold, the ridge's Gram matrix of the pairs differing in 1, 2, 3 attributes, so
+        # that any decay weighs them with one sum
+        by_extra = [self.extra == e for e in range(MAX_DIFFERENT)]
         self._grams = [
-            np.stack([self.dphi[t].T @ self.dphi[t] + eye for t in train])
+            np.stack([[self.dphi[t & e].T @ self.dphi[t & e] for e in by_extra] for t in train])
             for _, _, train in self.folds
         ]
-        self._cache: dict[tuple[float, ...], tuple[Array, list[Array]]] = {}
+        self._cache: dict[tuple[tuple[float, ...], float], tuple[Array, list[Array]]] = {}
+        self._predicted: dict[tuple[float, ...], tuple[Array, Array]] = {}
+        self._kept: tuple[tuple[float, ...], list[_Kept]] | None = None
 
     def _folds(self) -> list[tuple[str, npt.NDArray[np.intp], npt.NDArray[np.bool_]]]:
         """Per attribute that varies: the fold of each pair (-1 where the pair predicts no
@@ -663,30 +690,43 @@ class _Pairs:
         counts = np.bincount(self.pair_of_point, minlength=len(self.target))
         return np.asarray(sums / np.maximum(counts, 1), float)
 
-    def ridge(self, betas: Sequence[float], train: npt.NDArray[np.bool_]) -> Array:
+    def ridge(self, betas: Sequence[float], decay: float, train: npt.NDArray[np.bool_]) -> Array:
         """Efficiency coefficients from the pairs in ``train``: ridge regression of each
-        pair's mean log error on the difference of the pair's attributes."""
-        x, y = self.dphi[train], self._pair_error(self._corrected(tuple(betas))[0])[train]
-        gram = x.T @ x + RIDGE_ALPHA * np.eye(x.shape[1])
-        return np.asarray(np.linalg.solve(gram, x.T @ y), float)
+        pair's mean log error on the difference of the pair's attributes, each pair weighted
+        ``decay`` per attribute it differs in beyond the first."""
+        pred = self._corrected(tuple(betas), decay)[0]
+        w = self._pair_weights(decay)[train]
+        x, y = self.dphi[train], self._pair_error(pred)[train]
+        gram = x.T @ (w[:, None] * x) + RIDGE_ALPHA * np.eye(x.shape[1])
+        return np.asarray(np.linalg.solve(gram, x.T @ (w * y)), float)
 
-    def _corrected(self, betas: tuple[float, ...]) -> tuple[Array, list[Array]]:
+    def _pair_weights(self, decay: float) -> Array:
+        """Each pair's weight in the efficiency regression (``0 ** 0`` is 1)."""
+        return np.asarray(np.float64(decay) ** self.extra, float)
+
+    def _corrected(self, betas: tuple[float, ...], decay: float) -> tuple[Array, list[Array]]:
         """Per point the log prediction; per attribute, each pair's efficiency correction from
         the ridge of its own fold (trained without the held-out value)."""
-        if betas not in self._cache:
-            pred = self.log_pred(betas)
-            mean = self._pair_error(pred)
+        if (betas, decay) not in self._cache:
+            if betas not in self._predicted:
+                pred = self.log_pred(betas)
+                self._predicted[betas] = (pred, self._pair_error(pred))
+            pred, mean = self._predicted[betas]
+            weighted = self._pair_weights(decay) * mean
+            powers = np.float64(decay) ** np.arange(MAX_DIFFERENT)
+            eye = RIDGE_ALPHA * np.eye(self.dphi.shape[1])
             corrections = []
             for (_, fold_of_pair, train), grams in zip(self.folds, self._grams, strict=True):
-                xty = (train * mean) @ self.dphi  # (folds, features)
-                theta = np.linalg.solve(grams, xty[..., None])[..., 0]
+                xty = (train * weighted) @ self.dphi  # (folds, features)
+                gram = np.einsum("e,feij->fij", powers, grams) + eye
+                theta = np.linalg.solve(gram, xty[..., None])[..., 0]
                 per_fold = self.dphi @ theta.T  # (pairs, folds)
                 rows = np.flatnonzero(fold_of_pair >= 0)
                 correction = np.zeros(len(self.target))
                 correction[rows] = per_fold[rows, fold_of_pair[rows]]
                 corrections.append(correction)
-            self._cache[betas] = (pred, corrections)
-        return self._cache[betas]
+            self._cache[betas, decay] = (pred, corrections)
+        return self._cache[betas, decay]
 
     def _pair_weight(self, lambdas: Mapping[str, float]) -> Array:
         """Each pair's sibling weight, ``prod_a lambda_a ** d_a``."""
@@ -694,17 +734,31 @@ class _Pairs:
         return np.asarray(np.exp(self.distance @ log_lam), float)
 
     def _fold_arrays(
-        self, betas: tuple[float, ...], lambdas: Mapping[str, float]
+        self, betas: tuple[float, ...], lambdas: Mapping[str, float], decay: float
     ) -> list[tuple[str, npt.NDArray[np.intp], Array]]:
         """Per attribute held out: the scored points and their log errors (measured minus
         predicted)."""
-        pred, corrections = self._corrected(betas)
+        pred, corrections = self._corrected(betas, decay)
+        out = []
+        for (col, _, _), correction, k in zip(
+            self.folds, corrections, self._kept_pairs(lambdas), strict=True
+        ):
+            value = pred[k.rows] + np.repeat(correction[k.pairs], self.pair_size[k.pairs])
+            num = np.bincount(self.point[k.rows], k.weight * value, minlength=self.n_points)
+            out.append((col, k.scored, self.truth[k.scored] - num[k.scored] / k.den[k.scored]))
+        return out
+
+    def _kept_pairs(self, lambdas: Mapping[str, float]) -> list[_Kept]:
+        """Per attribute held out, the pairs each target keeps: its :data:`SIBLINGS` heaviest
+        usable ones, as predict does (only their points are touched). The last lambdas' are
+        kept, as coordinate descent tries every beta and decay at the same lambdas."""
+        key = tuple(lambdas.get(c, 1.0) for c in (*self.model.config_columns_, LENGTHS))
+        if self._kept is not None and self._kept[0] == key:
+            return self._kept[1]
         weight = self._pair_weight(lambdas)
         length_lambda = lambdas.get(LENGTHS, 1.0)
         out = []
-        for (col, fold_of_pair, _), correction in zip(self.folds, corrections, strict=True):
-            # each target keeps its SIBLINGS heaviest usable pairs, as predict does; only
-            # their points are touched
+        for _, fold_of_pair, _ in self.folds:
             usable = np.flatnonzero(fold_of_pair >= 0)
             w = _keep_heaviest(weight[usable], self.target[usable], SIBLINGS)
             kept = usable[w > 0]
@@ -712,11 +766,9 @@ class _Pairs:
             wp = np.repeat(w[w > 0], self.pair_size[kept])
             if length_lambda != 1.0:
                 wp = wp * np.exp(self.gap[rows] * np.log(length_lambda))
-            value = pred[rows] + np.repeat(correction[kept], self.pair_size[kept])
-            den = np.bincount(self.point[rows], wp, minlength=self.n_points)
-            num = np.bincount(self.point[rows], wp * value, minlength=self.n_points)
-            scored = np.flatnonzero(den > 0)
-            out.append((col, scored, self.truth[scored] - num[scored] / den[scored]))
+            den = np.asarray(np.bincount(self.point[rows], wp, minlength=self.n_points), float)
+            out.append(_Kept(kept, rows, wp, den, np.flatnonzero(den > 0)))
+        self._kept = (key, out)
         return out
 
     def _rows_of(self, pairs: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
@@ -724,14 +776,16 @@ class _Pairs:
         sizes = self.pair_size[pairs]
         return np.asarray(np.repeat(self.pair_start[pairs], sizes) + _within(sizes), np.intp)
 
-    def fold_errors(self, betas: tuple[float, ...], lambdas: Mapping[str, float]) -> pd.DataFrame:
+    def fold_errors(
+        self, betas: tuple[float, ...], lambdas: Mapping[str, float], decay: float
+    ) -> pd.DataFrame:
         """Held-out log error of every point (signed and absolute, with its configuration),
         per attribute held out, with the number of attributes in which the point's heaviest
         sibling differs (``differing``: what a prediction calls its unseen attributes)."""
         weight = self._pair_weight(lambdas)
         parts = []
         for (col, scored, error), (_, fold_of_pair, _) in zip(
-            self._fold_arrays(betas, lambdas), self.folds, strict=True
+            self._fold_arrays(betas, lambdas, decay), self.folds, strict=True
         ):
             # a target's pairs all cover its points: a point's heaviest pair is its target's
             usable = np.flatnonzero(fold_of_pair >= 0)
@@ -757,35 +811,44 @@ class _Pairs:
         return pd.concat(parts, ignore_index=True)
 
     def learn(self) -> TransferSettings:
-        """Coordinate descent over ``beta`` per part and ``lambda`` per attribute."""
+        """Coordinate descent over ``beta`` per part, the pair decay and ``lambda`` per
+        attribute."""
         cols = self.model.config_columns_
         lambdas = {**{c: 0.05 for c in cols}, LENGTHS: 1.0}
-        betas = (1.0, 0.5, 1.0)
+        betas, decay = (1.0, 0.5, 1.0), 1.0
         if not self.folds:
             empty = _NO_FOLD_ERRORS.copy()
-            return TransferSettings(betas, lambdas, empty)
+            return TransferSettings(betas, lambdas, decay, empty)
 
-        def score(b: tuple[float, ...], lam: Mapping[str, float]) -> float:
+        def score(b: tuple[float, ...], lam: Mapping[str, float], dec: float) -> float:
             # every attribute counts equally, whatever its number of held-out points
-            return float(np.mean([np.median(np.abs(e)) for _, _, e in self._fold_arrays(b, lam)]))
+            folds = self._fold_arrays(b, lam, dec)
+            return float(np.mean([np.median(np.abs(e)) for _, _, e in folds]))
 
-        best = score(betas, lambdas)
+        best = score(betas, lambdas, decay)
         attributes = [col for col, _, _ in self.folds]
         for _ in range(2):
             for p in range(len(PARTS)):
                 for value in BETAS:
                     trial = tuple(value if q == p else b for q, b in enumerate(betas))
-                    s = score(trial, lambdas)
+                    s = score(trial, lambdas, decay)
                     if s < best - 1e-9:
                         best, betas = s, trial  # type: ignore[assignment]
+            for value in PAIR_DECAYS:
+                s = score(betas, lambdas, value)
+                if s < best - 1e-9:
+                    best, decay = s, value
             for col in [*attributes, LENGTHS]:
                 for value in LENGTH_LAMBDAS if col == LENGTHS else LAMBDAS:
                     trial_lambdas = {**lambdas, col: value}
-                    s = score(betas, trial_lambdas)
+                    s = score(betas, trial_lambdas, decay)
                     if s < best - 1e-9:
                         best, lambdas = s, trial_lambdas
         return TransferSettings(
-            (betas[0], betas[1], betas[2]), lambdas, self.fold_errors(betas, lambdas)
+            (betas[0], betas[1], betas[2]),
+            lambdas,
+            decay,
+            self.fold_errors(betas, lambdas, decay),
         )
 
 

@@ -643,9 +643,10 @@ class _Pairs:
         self.folds = self._folds()
         # per fold, the ridge's Gram matrix of the pairs differing in 1, 2, 3 attributes, so
         # that any decay weighs them with one sum
-        by_extra = [self.extra == e for e in range(MAX_DIFFERENT)]
+        by_extra = [np.flatnonzero(self.extra == e) for e in range(MAX_DIFFERENT)]
+        blocks = [(rows, self.dphi[rows]) for rows in by_extra]
         self._grams = [
-            np.stack([[self.dphi[t & e].T @ self.dphi[t & e] for e in by_extra] for t in train])
+            np.stack([[_gram(x[t[rows]]) for rows, x in blocks] for t in train])
             for _, _, train in self.folds
         ]
         self._cache: dict[tuple[tuple[float, ...], float], tuple[Array, list[Array]]] = {}
@@ -862,6 +863,11 @@ _NO_FOLD_ERRORS = pd.DataFrame(
         "differing": [],
     }
 )
+
+
+def _gram(x: Array) -> Array:
+    """``x.T @ x``."""
+    return np.asarray(x.T @ x, float)
 
 
 def _within(sizes: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:

@@ -390,6 +390,7 @@ def predict_file(
     from ala.data import load_queries
     from ala.model import ThroughputModel
     from ala.physics import memory_check
+    from ala.specs import SpecError
 
     model = ThroughputModel.load(model_path)
     # A column whose value is the same for every configuration may be left out of the queries.
@@ -406,7 +407,12 @@ def predict_file(
     if known.any():
         parts.append(model.predict(canonical[known], interval=interval))
     if not known.all():
-        parts.append(transfer_predict(model, canonical[~known], interval, specs))
+        try:
+            parts.append(transfer_predict(model, canonical[~known], interval, specs))
+        except SpecError as error:
+            where = Path(queries).name if isinstance(queries, str | Path) else "queries"
+            at = f", rows {error.rows[:8]}{' ...' * (len(error.rows) > 8)}" if error.rows else ""
+            raise SpecError(f"{where}{at}: {error}") from None
     pred = pd.concat(parts).reindex(canonical.index)
     pred["unseen"] = pred["unseen"].fillna("") if "unseen" in pred else ""
     pred["siblings"] = pred["siblings"].fillna("") if "siblings" in pred else ""

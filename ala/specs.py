@@ -18,6 +18,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Literal
 
@@ -36,7 +37,11 @@ Kind = Literal["accelerator", "model"]
 
 class SpecError(AlaError, ValueError):
     """A spec is missing from the catalogue, or a specs file is malformed; the message says how
-    to fix it."""
+    to fix it. ``rows``: the query rows (index labels) it concerns, where known."""
+
+    def __init__(self, message: str, rows: Sequence[object] = ()) -> None:
+        super().__init__(message)
+        self.rows = list(rows)
 
 
 # Column -> (unit, plausible range). A value outside the range is almost always a unit mistake
@@ -298,12 +303,78 @@ class Catalogue:
                 f"no {kind} named {str(name)!r} in the spec catalogue; add a row for it "
                 f"(columns {columns}) to a CSV or TOML file and pass it with --specs, or add "
                 f"{str(name)!r} to the spellings of an existing entry"
+                + self._did_you_mean(kind, name)
             )
         return row
+
+    def _did_you_mean(self, kind: Kind, name: object) -> str:
+        table = self.table(kind)
+        entries = [
+            (str(entry), [str(entry), *_split_spellings(spellings)])
+            for entry, spellings in zip(table["name"], table["spellings"], strict=True)
+        ]
+        near = nearest_names(str(name), entries)
+        return f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
 
     def table(self, kind: Kind) -> pd.DataFrame:
         """The entries of one kind, for display."""
         return self.accelerators if kind == "accelerator" else self.models
+
+
+def nearest_names(name: str, entries: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
+    """Up to three entry names that ``name`` may mean, nearest first.
+
+    Model numbers decide (the words with a digit: ``h200``, ``70b``, ``3``): a spelling scores
+    1 per number of the name it has, half its letter-by-letter similarity for a number it has
+    only nearly, less half a point per number of its own the name lacks (``Llama-3.1-70B`` is
+    further from ``Llama3-70B`` than ``Llama-3-70B`` is); other words (``pcie``, ``sxm``)
+    count a tenth as much, and a fifth of the letter-by-letter similarity of the whole names
+    breaks ties. Only entries within 0.05 of the best are offered: letter by letter alone,
+    ``Nvidia GH200 GPU`` would beat ``H200`` for ``Nvidia H200 GPU``. A name without numbers
+    is matched letter by letter (:mod:`difflib`).
+    """
+    wanted = _words(name)
+    numbered = any(_is_number(w) for w in wanted)
+    key = spelling_key(name)
+
+    def score(spelling: str) -> float:
+        letters = SequenceMatcher(None, key, spelling_key(spelling)).ratio()
+        if not numbered:
+            return letters
+        return _word_match(wanted, _words(spelling)) + 0.2 * letters
+
+    scored = sorted(
+        ((max(score(s) for s in spellings), entry) for entry, spellings in entries),
+        key=lambda pair: -pair[0],
+    )
+    if not scored or scored[0][0] < (0.7 if numbered else 0.6):
+        return []
+    best = scored[0][0]
+    return [entry for value, entry in scored if value >= best - 0.05][:3]
+
+
+def _words(name: str) -> list[str]:
+    return [w for w in re.split(r"[^0-9a-z]+", name.lower()) if w]
+
+
+def _is_number(word: str) -> bool:
+    return any(c.isdigit() for c in word)
+
+
+def _word_match(wanted: Sequence[str], offered: Sequence[str]) -> float:
+    """How well the words of a spelling match those of a name (see :func:`nearest_names`)."""
+    if not offered:
+        return 0.0
+
+    def similarity(a: str, b: str) -> float:
+        return 1.0 if a == b else 0.5 * SequenceMatcher(None, a, b).ratio()
+
+    def weight(word: str) -> float:
+        return 1.0 if _is_number(word) else 0.1
+
+    matched = sum(weight(w) * max(similarity(w, o) for o in offered) for w in wanted)
+    lacking = sum(0.5 * weight(o) for o in offered if max(similarity(w, o) for w in wanted) < 0.25)
+    return matched - lacking
 
 
 def _columns(kind: Kind) -> tuple[str, ...]:

@@ -276,14 +276,25 @@ class TransferModel:
         n = len(queries)
         log_thpt, half, shift, distance = (np.zeros(n) for _ in range(4))
         source, unseen, siblings = (np.empty(n, dtype=object) for _ in range(3))
+        unresolved: list[SpecError] = []  # one per configuration whose specs are missing
         for key, rows in queries.groupby(config_keys(queries, cols), sort=False).indices.items():
-            answer = self._predict_config(key, queries.iloc[rows], interval)
+            try:
+                answer = self._predict_config(key, queries.iloc[rows], interval)
+            except SpecError as error:
+                where = f"configuration {config_label(key)}"
+                unresolved.append(SpecError(f"{where}: {error}", queries.index[rows]))
+                continue
             log_thpt[rows] = answer.log_thpt
             half[rows], shift[rows] = answer.half_width, answer.shift
             source[rows] = answer.source
             unseen[rows] = ";".join(answer.unseen)
             distance[rows] = answer.distance
             siblings[rows] = "; ".join(answer.siblings)
+        if unresolved:  # the first, and how many more
+            first, more = unresolved[0], len(unresolved) - 1
+            verb = "lack" if more > 1 else "lacks"
+            others = f" ({more} more configuration{'s' * (more > 1)} {verb} specs too)"
+            raise SpecError(f"{first}{others if more else ''}", first.rows)
         out = pd.DataFrame(
             {
                 "thpt_pred": np.exp(log_thpt),

@@ -99,6 +99,25 @@ def test_a_missing_spec_is_an_error_that_says_how_to_add_it(catalogue):
     assert sn40l.memory_bw_tbs is None
 
 
+@pytest.mark.parametrize(
+    ("kind", "name", "meant", "not_meant"),
+    [
+        # a GH200 spelling is closer letter by letter; the H200's model number is exact
+        ("accelerator", "Nvidia H200 NVL GPU", "NVIDIA H200 SXM 141GB", "GH200"),
+        ("model", "meta-llama/Llama3-70B-Instruct", "meta-llama/Meta-Llama-3-70B", "3.1"),
+        ("accelerator", "AMD MI300 GPU", "AMD Instinct MI300X", "MI325X"),
+    ],
+)
+def test_an_unknown_name_suggests_the_entries_it_may_mean(catalogue, kind, name, meant, not_meant):
+    """A name the catalogue does not spell gets the nearest entries in its message, those
+    sharing its model numbers first, so a user fixes a query file without reading the list."""
+    with pytest.raises(SpecError, match=r"did you mean") as raised:
+        getattr(catalogue, kind)(name)
+    suggestion = str(raised.value).split("did you mean", 1)[1]
+    assert repr(meant) in suggestion.split(",")[0]
+    assert not_meant not in suggestion
+
+
 def test_a_specs_file_round_trips_and_overrides_the_bundled_entry(tmp_path, catalogue):
     """A user's CSV and TOML entries are read back exactly; a user row replaces ours."""
     csv = tmp_path / "mine.csv"

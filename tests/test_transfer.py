@@ -163,6 +163,28 @@ def test_cli_predicts_an_unbenchmarked_configuration_and_checks_specs(tmp_path, 
     assert "leave_acc_out" in capsys.readouterr().out
 
 
+def test_a_query_naming_an_unknown_accelerator_gets_its_file_rows_and_a_suggestion(
+    tmp_path, capsys, data
+):
+    """The error of a query the catalogue cannot resolve names the query file and its
+    spreadsheet rows, and the entry the user probably meant."""
+    train = tmp_path / "train.csv"
+    data.to_csv(train, index=False)
+    model_file = tmp_path / "model.json"
+    assert main(["fit", str(train), "-o", str(model_file), "--no-calibrate"]) == 0
+    queries = tmp_path / "queries.csv"
+    rows = data.drop(columns="thpt").head(3).copy()
+    rows.loc[rows.index[1:], "acc"] = "Nvidia H200 NVL GPU"  # rows 3 and 4 of the file
+    rows.to_csv(queries, index=False)
+    capsys.readouterr()
+    assert main(["predict", str(model_file), str(queries)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "queries.csv" in err
+    assert "rows [3, 4]" in err
+    assert "did you mean 'NVIDIA H200 SXM 141GB'" in err
+
+
 def test_sizing_never_recommends_a_batch_that_does_not_fit_in_memory(data):
     """At ii=3000, oo=300 one H100 holds Llama-2-7B's KV cache for 38 sequences, not 64."""
     model = ThroughputModel().fit(data)

@@ -266,6 +266,41 @@ def test_an_attribute_held_out_at_few_values_gets_a_wider_quantile():
         assert model.half_width(["acc"], 0.9) == pytest.approx(expected, abs=1e-3)
 
 
+def test_a_transfer_interval_is_calibrated_on_its_own_frameworks_errors_where_it_has_enough():
+    """A framework whose held-out transfers miss by little gets a narrow interval and one that
+    misses by much a wide one, each shrunk toward the pooled quantile by MIN_CALIBRATION
+    pooled errors; a framework with too few errors, or none named, gets the pooled one. On
+    LLM-Inference-Bench, llama.cpp's errors set every framework's accelerator-out interval
+    at 730 % median width."""
+    from dataclasses import replace
+
+    from ala.transfer import MIN_CALIBRATION
+
+    model = TransferModel().fit(physical_data(np.random.default_rng(0), noise=0.1))
+    rng = np.random.default_rng(2)
+    n = 1000
+    errors = pd.DataFrame(
+        {
+            "attribute": "acc",
+            "value": rng.integers(0, 1000, 2 * n + 10),
+            "group": ["vLLM"] * n + ["llama.cpp"] * n + ["rare"] * 10,
+            "point": np.arange(2 * n + 10) % sum(len(m.points) for m in model.measured_),
+            "config": np.arange(2 * n + 10) // 10,
+            "abs_log_error": np.r_[np.full(n, 0.1), np.full(n + 10, 1.0)],
+            "differing": 1,
+        }
+    )
+    errors["log_error"] = errors["abs_log_error"]
+    model.settings_ = replace(model.settings_, errors=errors)
+    pooled = model.half_width(["acc"], 0.9)
+    assert pooled == pytest.approx(1.0)
+    narrow = (n * 0.1 + MIN_CALIBRATION * 1.0) / (n + MIN_CALIBRATION)
+    assert model.half_width(["acc"], 0.9, group="vLLM") == pytest.approx(narrow)
+    assert model.half_width(["acc"], 0.9, group="llama.cpp") == pytest.approx(1.0)
+    assert model.half_width(["acc"], 0.9, group="rare") == pytest.approx(pooled)
+    assert model.half_width(["acc"], 0.9, shots=3, group="vLLM") < pooled / 2
+
+
 def test_the_narrowing_shots_bring_is_learned_from_held_out_errors():
     """Held-out errors that are one offset per configuration are removed by a few shots, so
     the interval narrows far more than ``sqrt(1 + shots)``; errors that differ point by point

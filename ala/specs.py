@@ -308,12 +308,7 @@ class Catalogue:
         return row
 
     def _did_you_mean(self, kind: Kind, name: object) -> str:
-        table = self.table(kind)
-        entries = [
-            (str(entry), [str(entry), *_split_spellings(spellings)])
-            for entry, spellings in zip(table["name"], table["spellings"], strict=True)
-        ]
-        near = nearest_names(str(name), entries)
+        near = nearest_names(str(name), _entry_spellings(self.table(kind)))
         return f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
 
     def table(self, kind: Kind) -> pd.DataFrame:
@@ -389,10 +384,17 @@ def _number(value: object) -> float | None:
     return None if math.isnan(number) else number
 
 
+def _entry_spellings(table: pd.DataFrame) -> list[tuple[str, list[str]]]:
+    """Each entry's name with every spelling it answers to, the name first."""
+    return [
+        (str(name), [str(name), *_split_spellings(spellings)])
+        for name, spellings in zip(table["name"], table["spellings"], strict=True)
+    ]
+
+
 def _spelling_index(table: pd.DataFrame, kind: Kind) -> dict[str, int]:
     index: dict[str, int] = {}
-    for row, (name, spellings) in enumerate(zip(table["name"], table["spellings"], strict=True)):
-        names = [name, *_split_spellings(spellings)]
+    for row, (_, names) in enumerate(_entry_spellings(table)):
         for spelling in names:
             key = spelling_key(spelling)
             if key:

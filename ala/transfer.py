@@ -475,7 +475,7 @@ class TransferModel:
         return {
             a: grouped_quantile(
                 g["abs_log_error"].to_numpy(float),
-                _members(g, a, group),
+                _members(g["group"].to_numpy(object), a, group),
                 few_values_level(level, g),
             )
             for a, g in self._calibration_errors().items()
@@ -497,9 +497,8 @@ class TransferModel:
         out = {}
         calibration = self._calibration_errors()
         for a, (corrected, groups) in self._shot_errors(shots).items():
-            g = calibration[a]
-            members = None if group is None or a == CALIBRATION_GROUP else groups == group
-            out[a] = grouped_quantile(corrected, members, few_values_level(level, g))
+            members = _members(groups, a, group)
+            out[a] = grouped_quantile(corrected, members, few_values_level(level, calibration[a]))
         return out
 
     def _shot_errors(self, shots: int) -> dict[str, tuple[Array, npt.NDArray[np.object_]]]:
@@ -513,7 +512,7 @@ class TransferModel:
         out = {}
         for a, g in self._calibration_errors().items():
             errors, points = g["log_error"].to_numpy(float), g["point"].to_numpy(int)
-            labels = g["group"].to_numpy(object) if "group" in g else np.full(len(g), "", object)
+            labels = g["group"].to_numpy(object)
             left, groups = [], []
             for rows in g.groupby("config").indices.values():
                 if len(rows) <= shots:
@@ -539,24 +538,23 @@ def grouped_quantile(errors: Array, members: npt.NDArray[np.bool_] | None, level
     Pooled over frameworks, the errors of the worst set every framework's width: on
     LLM-Inference-Bench, llama.cpp's (its throughput barely follows the GPU count) made
     vLLM's accelerator-out intervals 730 % wide at the median; calibrated per framework,
-    228 %, with every transfer protocol still covered 85-95 %.
+    221 %, with every transfer protocol still covered 85-95 %.
     """
     pooled = float(np.quantile(errors, level))
-    count = 0 if members is None else int(members.sum())
-    if members is None or count < MIN_CALIBRATION:
+    if members is None or (count := int(members.sum())) < MIN_CALIBRATION:
         return pooled
     own = float(np.quantile(errors[members], level))
     return (count * own + MIN_CALIBRATION * pooled) / (count + MIN_CALIBRATION)
 
 
 def _members(
-    errors: pd.DataFrame, attribute: str, group: str | None
+    groups: npt.NDArray[np.object_], attribute: str, group: str | None
 ) -> npt.NDArray[np.bool_] | None:
-    """Which of an attribute's errors are in ``group`` (None: pool them all, as for no group,
-    the framework's own attribute, or errors without groups)."""
-    if group is None or attribute == CALIBRATION_GROUP or "group" not in errors:
+    """Which of an attribute's errors (of these ``groups``) are in ``group``; None, to pool
+    them all, without a group or for the framework's own attribute (a new framework)."""
+    if group is None or attribute == CALIBRATION_GROUP:
         return None
-    return np.asarray(errors["group"].to_numpy(object) == group, bool)
+    return np.asarray(groups == group, bool)
 
 
 def few_values_level(level: float, errors: pd.DataFrame) -> float:
@@ -875,6 +873,8 @@ class _Pairs:
         per attribute held out, with the number of attributes in which the point's heaviest
         sibling differs (``differing``: what a prediction calls its unseen attributes)."""
         weight = self._pair_weight(lambdas)
+        measured = self.model.measured_
+        group = np.array([m.values.get(CALIBRATION_GROUP, "") for m in measured], dtype=object)
         parts = []
         for (col, scored, error), (_, fold_of_pair, _) in zip(
             self._fold_arrays(betas, lambdas, decay), self.folds, strict=True
@@ -882,15 +882,11 @@ class _Pairs:
             # a target's pairs all cover its points: a point's heaviest pair is its target's
             usable = np.flatnonzero(fold_of_pair >= 0)
             top = usable[_keep_heaviest(weight[usable], self.target[usable], 1) > 0]
-            heaviest = np.full(len(self.model.measured_), -1)
+            heaviest = np.full(len(measured), -1)
             heaviest[self.target[top]] = top
             config = self.config_of_point[scored]
             differing = (self.distance[heaviest[config]] > 0).sum(1)
-            index = self.model.config_columns_.index(col)
-            held_value = np.array([m.key[index] for m in self.model.measured_], dtype=object)
-            group = np.array(
-                [m.values.get(CALIBRATION_GROUP, "") for m in self.model.measured_], dtype=object
-            )
+            held_value = np.array([m.values[col] for m in measured], dtype=object)
             parts.append(
                 pd.DataFrame(
                     {

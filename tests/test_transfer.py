@@ -101,6 +101,28 @@ def test_a_few_shots_move_the_answer_toward_them(data):
     assert 1.2 < with_shots["shift"].iloc[0] < 1.6
 
 
+def test_the_shots_of_configurations_sharing_the_unseen_accelerator_inform_each_other(data):
+    """Every H100 configuration runs 1.6x faster than physics says and each has one shot:
+    alone, one shot moves its answer by a shrunk 1.48x; with five peers on the same unseen
+    accelerator and framework saying the same, nearly the whole way. A configuration on
+    another framework does not lean on them."""
+    truth = data.copy()
+    on_h100 = (truth["acc"] == "Nvidia H100 GPU").to_numpy()
+    truth.loc[on_h100, "thpt"] *= 1.6
+    configs = truth[on_h100].groupby(["model", "acc_count"]).indices
+    first = [int(np.flatnonzero(on_h100)[rows[0]]) for rows in configs.values()]
+    given = truth[~on_h100 | np.isin(np.arange(len(truth)), first)].copy()
+    target = held(truth, "Nvidia H100 GPU", "Qwen/Qwen2-7B")
+    with_peers = TransferModel().fit(given).predict(truth[target])
+    assert with_peers["shift"].iloc[0] > 1.55
+
+    alone = given.copy()
+    alone.loc[alone["acc"] == "Nvidia H100 GPU", "back"] = "SGLang"
+    alone.loc[held(alone, "Nvidia H100 GPU", "Qwen/Qwen2-7B"), "back"] = "vLLM"
+    without_peers = TransferModel().fit(alone).predict(truth[target])
+    assert without_peers["shift"].iloc[0] == pytest.approx(np.exp(np.log(1.6) / 1.2), rel=0.02)
+
+
 def test_intervals_widen_with_every_unseen_attribute():
     """The half-width for an unseen accelerator and model exceeds either alone."""
     noisy = physical_data(np.random.default_rng(0), noise=0.1)

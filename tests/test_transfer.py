@@ -358,6 +358,32 @@ def test_the_narrowing_shots_bring_is_learned_from_held_out_errors():
         assert low * zero_shot < model.half_width(["acc"], 0.9, shots=3) < high * zero_shot
 
 
+def test_the_shot_interval_is_simulated_with_the_peers_shots_too():
+    """Held-out configurations that share their value's offset (0.5 in log): one shot alone
+    leaves a sixth of it (0.5 x 0.2 / 1.2 = 0.08), one shot beside its value's four peers
+    about a fifth of that; the simulated interval follows."""
+    from dataclasses import replace
+
+    model = TransferModel().fit(physical_data())
+    sizes = [len(m.points) for m in model.measured_]
+    config = np.repeat(np.arange(len(sizes)), sizes)
+    log_error = 0.5 + np.random.default_rng(2).normal(0, 0.002, len(config))
+    errors = pd.DataFrame(
+        {
+            "attribute": "acc",
+            "value": config // 5,
+            "group": "vLLM",
+            "point": np.arange(len(config)),
+            "config": config,
+            "log_error": log_error,
+            "abs_log_error": np.abs(log_error),
+            "differing": 1,
+        }
+    )
+    model.settings_ = replace(model.settings_, errors=errors)
+    assert model.half_width(["acc"], 0.9, shots=1) < 0.04
+
+
 def test_an_unseen_model_is_described_by_its_shape_for_the_efficiency_correction():
     """Llama-2-7B (one KV head per query head) and Mistral-7B (grouped-query attention, 4x
     fewer KV heads) differ in KV cache per parameter, which the efficiency correction can

@@ -473,8 +473,10 @@ def transfer_predict(
     moved = transfer.predict(queries, interval=interval)
     notes = [
         f"transferred from measured siblings (see siblings); differs from the nearest in "
-        f"{u.replace(';', ', ') or 'nothing'}"
-        for u in moved["unseen"]
+        f"{u.replace(';', ', ') or 'nothing'}{shots_note(shots, peers, shift)}"
+        for u, shots, peers, shift in moved[["unseen", "shots", "peers", "shift"]].itertuples(
+            index=False
+        )
     ]
     if interval is not None:
         wide = ~(moved["thpt_hi"] <= MAX_INTERVAL_RATIO * moved["thpt_lo"]).to_numpy()
@@ -592,6 +594,18 @@ class TransferAnswer:
     memory: pd.DataFrame
     note: str
     config_distance: float = 0.0
+    shots: int = 0
+    peers: int = 0
+    shift: float = 1.0
+
+    @property
+    def source_note(self) -> str:
+        """Where the answer comes from, in a sentence (Markdown)."""
+        if self.source != "transfer":
+            return "**Source:** this configuration's own measurements."
+        unseen = ", ".join(self.unseen) or "nothing"
+        text = f"**Source:** transfer; differs from the nearest measured sibling in: {unseen}"
+        return text + shots_note(self.shots, self.peers, self.shift) + "."
 
     @property
     def proximity(self) -> float:
@@ -655,7 +669,21 @@ def transfer_whatif(
         memory=memory_check(queries, specs),
         note=note,
         config_distance=float(pred["config_distance"].iloc[0]),
+        shots=int(pred["shots"].iloc[0]),
+        peers=int(pred["peers"].iloc[0]),
+        shift=float(pred["shift"].iloc[0]),
     )
+
+
+def shots_note(shots: int, peers: int, shift: float) -> str:
+    """How far a configuration's own few measurements (and its peers') moved a transferred
+    answer: ``; its 3 measurements, with 5 peer configurations' shots, moved the answer
+    1.23x`` (empty without shots)."""
+    if not shots:
+        return ""
+    own = f"its {shots} measurement{'s' * (shots > 1)}"
+    beside = f", with {peers} peer configuration{'s' * (peers > 1)}' shots," if peers else ""
+    return f"; {own}{beside} moved the answer {shift:.2f}x"
 
 
 # ------------------------------------------------------------------------- SLO sizing

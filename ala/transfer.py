@@ -126,6 +126,8 @@ class _Answer:
     shift: float
     half_width: float
     distance: float = 0.0  # to the nearest sibling, in weighted attribute steps
+    shots: int = 0  # the configuration's own measurements that moved the answer
+    peers: int = 0  # few-shot configurations whose shots moved it too (_peer_level)
 
 
 class TransferModel:
@@ -269,7 +271,8 @@ class TransferModel:
         attribute, more for a distant model size or GPU count; 0 when measured);
         ``siblings``: the three heaviest; ``shift``: how far its own few measurements (and
         those of its peers, :meth:`_peer_level`) moved the answer (a ratio; 1 without them);
-        with ``interval`` also ``thpt_lo`` and
+        ``shots`` and ``peers``: how many measurements of it, and how many peer
+        configurations, that is (0 for a measured curve); with ``interval`` also ``thpt_lo`` and
         ``thpt_hi``.
 
         Raises
@@ -287,6 +290,7 @@ class TransferModel:
             raise AlaError(f"queries lack the configuration column(s) {missing}")
         n = len(queries)
         log_thpt, half, shift, distance = (np.zeros(n) for _ in range(4))
+        shots, peers = np.zeros(n, int), np.zeros(n, int)
         source, unseen, siblings = (np.empty(n, dtype=object) for _ in range(3))
         unresolved: list[SpecError] = []  # one per configuration whose specs are missing
         for key, rows in queries.groupby(config_keys(queries, cols), sort=False).indices.items():
@@ -301,6 +305,7 @@ class TransferModel:
             source[rows] = answer.source
             unseen[rows] = ";".join(answer.unseen)
             distance[rows] = answer.distance
+            shots[rows], peers[rows] = answer.shots, answer.peers
             siblings[rows] = "; ".join(answer.siblings)
         if unresolved:  # the first, and how many more
             first, more = unresolved[0], len(unresolved) - 1
@@ -315,6 +320,8 @@ class TransferModel:
                 "config_distance": distance,
                 "siblings": siblings,
                 "shift": np.exp(shift),
+                "shots": shots,
+                "peers": peers,
             },
             index=queries.index,
         )
@@ -388,12 +395,12 @@ class TransferModel:
             return _Answer(log_own, "measured-curve", (), label, 0.0, half)
         weighted = self._weighted_siblings(key, values, self._parts_of(values))
         log_thpt = self._transferred(values, weighted, queries)
-        shift, shots = 0.0, 0
+        shift, shots, peers = 0.0, 0, 0
         if own is not None:
             points = self.measured_[own].points
             shots = len(points)
             residual = self._shot_residuals()[own]
-            peer_level = self._peer_level(own, tuple(weighted[0][2]))
+            peer_level, peers = self._peer_level(own, tuple(weighted[0][2]))
             shifts = peer_level + shot_shift(points, residual - peer_level, queries)
             shift = float(shifts.mean())
             log_thpt = log_thpt + shifts
@@ -402,7 +409,7 @@ class TransferModel:
         half = self.half_width(unseen, interval, shots, group) if interval else 0.0
         labels = tuple(config_label(self.measured_[i].key) for _, i, _ in weighted[:3])
         nearest = float(sum(weighted[0][2].values()))
-        return _Answer(log_thpt, "transfer", unseen, labels, shift, half, nearest)
+        return _Answer(log_thpt, "transfer", unseen, labels, shift, half, nearest, shots, peers)
 
     def _parts_of(self, values: Mapping[str, str]) -> Array:
         return Deployment.of(values, self.specs).term_parts()
@@ -433,11 +440,12 @@ class TransferModel:
         wm = np.stack(weights)
         return np.asarray((wm * np.stack(logs)).sum(0) / wm.sum(0), float)
 
-    def _peer_level(self, own: int, unseen: Sequence[str]) -> float:
+    def _peer_level(self, own: int, unseen: Sequence[str]) -> tuple[float, int]:
         """The shared log correction the shots of a few-shot configuration's *peers* imply:
         the other few-shot configurations of its framework with its values of the
         ``unseen`` attributes (a new accelerator's other models and counts, say), their
-        residuals summed over their number plus :data:`PEER_PRIOR`; 0 without peers.
+        residuals summed over their number plus :data:`PEER_PRIOR` (0 without peers), and
+        how many peers there are.
 
         Shots on one new accelerator share much of their error (its efficiency the specs do
         not say) and scatter apart in the rest (on LLM-Inference-Bench, one common offset
@@ -453,9 +461,9 @@ class TransferModel:
             if i != own and all(self.measured_[i].values.get(c) == me.values.get(c) for c in same)
         ]
         if not residuals:
-            return 0.0
+            return 0.0, 0
         pooled = np.concatenate(residuals)
-        return float(pooled.sum() / (len(pooled) + PEER_PRIOR))
+        return float(pooled.sum() / (len(pooled) + PEER_PRIOR)), len(residuals)
 
     def _shot_residuals(self) -> dict[int, Array]:
         """Per few-shot configuration (fewer than ``min_points`` measurements, with specs),

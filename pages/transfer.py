@@ -45,11 +45,7 @@ with left:
         st.write(f"**{level:.0%} interval:** {row.thpt_lo:,.0f} – {row.thpt_hi:,.0f} tokens/s")
     elif answer.note:
         st.warning(plain(answer.note))
-    if answer.source == "transfer":
-        unseen = ", ".join(answer.unseen) or "nothing"
-        st.write(f"**Source:** transfer; differs from the nearest measured sibling in: {unseen}.")
-    else:
-        st.write("**Source:** this configuration's own measurements.")
+    st.write(answer.source_note)
     st.plotly_chart(plots.transfer_figure(answer.curve, answer.siblings, [bb]), width="stretch")
     caption(
         "the thick line is the transferred curve (band: its interval, calibrated by holding "

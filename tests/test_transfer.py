@@ -122,6 +122,15 @@ def test_the_shots_of_configurations_sharing_the_unseen_accelerator_inform_each_
     without_peers = TransferModel().fit(alone).predict(truth[target])
     assert without_peers["shift"].iloc[0] == pytest.approx(np.exp(np.log(1.6) / 1.2), rel=0.02)
 
+    from ala.service import transfer_whatif
+
+    config = {"acc": "Nvidia H100 GPU", "acc_count": "1", "back": "vLLM", "model": "Qwen/Qwen2-7B"}
+    answer = transfer_whatif(TransferModel().fit(given), config, 512, 128, [1, 8])
+    assert (answer.shots, round(answer.shift, 2)) == (1, round(with_peers["shift"].iloc[0], 2))
+    assert "its 1 measurement, with 5 peer configurations' shots, moved the answer 1.5" in (
+        answer.source_note
+    )
+
 
 def test_intervals_widen_with_every_unseen_attribute():
     """The half-width for an unseen accelerator and model exceeds either alone."""

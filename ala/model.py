@@ -344,6 +344,15 @@ class ThroughputModel:
             out[c] = self.points_[c].to_numpy(float)
         return out
 
+    def point_counts(self, frame: pd.DataFrame) -> npt.NDArray[np.intp]:
+        """Per row of a canonical frame, how many measured points its configuration was
+        fitted on (0 for one never benchmarked)."""
+        self._check_fitted()
+        counts = np.bincount(self.points_["config"].to_numpy(int), minlength=len(self.configs_))
+        keys = config_keys(frame, self.config_columns_)
+        index = self.config_index_
+        return np.array([counts[index[k]] if k in index else 0 for k in keys], np.intp)
+
     def knows(self, frame: pd.DataFrame) -> npt.NDArray[np.bool_]:
         """Per row of a canonical frame, whether its configuration was benchmarked."""
         keys = config_keys(frame, self.config_columns_)

@@ -132,6 +132,29 @@ def test_the_shots_of_configurations_sharing_the_unseen_accelerator_inform_each_
     )
 
 
+def test_shots_lean_on_the_siblings_whose_curve_shape_they_follow(data, monkeypatch):
+    """An H100 configuration's A100 and MI300X siblings disagree in shape (the MI300X's
+    throughput bent by bb^0.3); three shots at batch 1, 8 and 32 that follow the A100's shape
+    move the answer toward it at batch 64 too (log error 0.02 against 0.10)."""
+    import ala.transfer
+
+    bent = data.copy()
+    on_mi300x = (bent["acc"] == "AMD MI300X GPU").to_numpy()
+    bent.loc[on_mi300x, "thpt"] *= bent.loc[on_mi300x, "bb"] ** 0.3
+    mask = held(bent, "Nvidia H100 GPU", "Qwen/Qwen2-7B")
+    shots = np.flatnonzero(mask & (bent["ii"] == 512).to_numpy() & (bent["oo"] == 128).to_numpy())
+    on_h100 = (bent["acc"] == "Nvidia H100 GPU").to_numpy()
+    given = bent[~on_h100 | np.isin(np.arange(len(bent)), shots[:3])]
+    queries = bent[mask & (bent["bb"] == 64).to_numpy()]
+
+    def error(scale: float) -> float:
+        monkeypatch.setattr(ala.transfer, "SHOT_FIT_SCALE", scale)
+        pred = TransferModel().fit(given).predict(queries)["thpt_pred"]
+        return float(np.median(np.abs(np.log(pred / queries["thpt"]))))
+
+    assert error(0.15) < 0.5 * error(1e6)
+
+
 def test_intervals_widen_with_every_unseen_attribute():
     """The half-width for an unseen accelerator and model exceeds either alone."""
     noisy = physical_data(np.random.default_rng(0), noise=0.1)
@@ -192,6 +215,33 @@ def test_cli_predicts_an_unbenchmarked_configuration_and_checks_specs(tmp_path, 
         main(["evaluate", str(train), "--protocol", "leave_acc_out", "--methods", "transfer"]) == 0
     )
     assert "leave_acc_out" in capsys.readouterr().out
+
+
+def test_a_configuration_with_a_few_measurements_is_answered_by_transfer_with_its_shots(
+    tmp_path, data
+):
+    """Two measurements of an H100 configuration, 1.6x faster than physics: its own curves
+    cannot be fitted from them (one point per length), so `ala predict` transfers from its
+    siblings and moves the answer by the shots, saying so; the latency-free rows keep their
+    columns. A configuration measured at every point still answers from its own curves."""
+    from ala.service import predict_file
+
+    truth = data.copy()
+    mask = held(truth, "Nvidia H100 GPU", "Qwen/Qwen2-7B")
+    truth.loc[mask, "thpt"] *= 1.6
+    rows = np.flatnonzero(mask)
+    train = tmp_path / "train.csv"
+    truth[~mask | np.isin(np.arange(len(truth)), rows[[0, 9]])].to_csv(train, index=False)
+    model_file = tmp_path / "model.json"
+    assert main(["fit", str(train), "-o", str(model_file), "--no-calibrate"]) == 0
+    sparse = truth[mask].drop(index=truth.index[rows[[0, 9]]])
+    pred = predict_file(model_file, sparse.drop(columns="thpt"))
+    assert set(pred["source"]) == {"transfer"}
+    ape = np.abs(pred["thpt_pred"].to_numpy() / sparse["thpt"].to_numpy() - 1)
+    assert np.median(ape) < 0.1
+    assert pred["note"].str.contains("its 2 measurements").all()
+    full = predict_file(model_file, truth[held(truth, "Nvidia A100 GPU", "Qwen/Qwen2-7B")])
+    assert "transfer" not in set(full["source"])
 
 
 def test_a_query_naming_an_unknown_accelerator_gets_its_file_rows_and_a_suggestion(

@@ -465,6 +465,20 @@ def predict_file(
     return out
 
 
+def few_points_note(model: ThroughputModel, config: ConfigKey) -> str:
+    """For a configuration measured at fewer than :data:`FEW_SHOT_POINTS` points, what a
+    user should know about its own curves' answer (empty otherwise)."""
+    query = pd.DataFrame([dict(zip(model.config_columns_, config, strict=True))])
+    count = int(model.point_counts(query)[0])
+    if not 0 < count < FEW_SHOT_POINTS:
+        return ""
+    return (
+        f"This configuration has only {count} measured point{'s' * (count > 1)}: its own curves "
+        "are barely identified by so few. The transfer page answers it from its measured "
+        "siblings, moved by these measurements, as `ala predict` does."
+    )
+
+
 def _few_shot_predict(
     model: ThroughputModel,
     queries: pd.DataFrame,

@@ -52,6 +52,8 @@ with left:
         else "a learned curve (this length was never benchmarked)"
     )
     st.write(f"**Source:** {source}; situation `{row.situation}`.")
+    if note := state.few_points_note(dataset_id, key):
+        st.warning(note)
     st.plotly_chart(plots.prediction_figure(curve, [bb]), width="stretch")
     caption(
         "the line is the predicted saturation curve for this workload, the band the "

@@ -243,6 +243,14 @@ def test_a_configuration_with_a_few_measurements_is_answered_by_transfer_with_it
     full = predict_file(model_file, truth[held(truth, "Nvidia A100 GPU", "Qwen/Qwen2-7B")])
     assert "transfer" not in set(full["source"])
 
+    from ala.model import ThroughputModel
+    from ala.service import few_points_note
+
+    fitted = ThroughputModel.load(model_file)
+    sparse_key = ("Nvidia H100 GPU", "1", "vLLM", "Qwen/Qwen2-7B")
+    assert "only 2 measured points" in few_points_note(fitted, sparse_key)
+    assert few_points_note(fitted, ("Nvidia A100 GPU", "1", "vLLM", "Qwen/Qwen2-7B")) == ""
+
 
 def test_a_query_naming_an_unknown_accelerator_gets_its_file_rows_and_a_suggestion(
     tmp_path, capsys, data

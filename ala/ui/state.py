@@ -282,6 +282,13 @@ def _whatif(
     return curve, near, sizing
 
 
+def few_points_note(dataset_id: int, key: ConfigKey) -> str:
+    """What to know about a configuration measured at very few points (empty otherwise)."""
+    from ala.service import few_points_note as note
+
+    return note(model(dataset_id), key)
+
+
 def run_title(runs: pd.DataFrame, run_id: int) -> str:
     """A run's one-line title for the run picker."""
     row = runs[runs["id"] == run_id].iloc[0]

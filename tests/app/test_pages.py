@@ -145,6 +145,21 @@ def test_whatif_that_cannot_fit_in_memory_says_so(app):
     assert any("limited to" in text(m) for m in [*at.markdown, *at.caption, *at.warning])
 
 
+def test_whatif_for_a_configuration_measured_once_points_to_transfer(app):
+    """Aquila-7B on one H100 was measured at one point in the sample: the page warns that
+    its own curves are barely identified, and says where a better answer is."""
+    at = app.switch_page("pages/predict.py").run()
+    for column, value in (
+        ("acc", "Nvidia H100 GPU"),
+        ("acc_count", "1"),
+        ("back", "vLLM"),
+        ("model", "BAAI/Aquila-7B"),
+    ):
+        at.selectbox(key=f"predict-{column}").set_value(value).run()
+    no_errors(at)
+    assert any("only 1 measured point" in text(w) for w in at.warning)
+
+
 def test_scheduling_page_compares_policies(app):
     at = app.switch_page("pages/scheduling.py").run()
     no_errors(at)

@@ -35,6 +35,7 @@ from ala.scheduling.predictor import PredictedIntervals
 from ala.scheduling.run import ModelTiming, Scenario, paper_bounds, prepare_instance, simulate
 from ala.scheduling.traces import Trace, load_trace
 from ala.scheduling.workload import Process
+from ala.transfer import MIN_POINTS
 
 if TYPE_CHECKING:
     from ala.model import ThroughputModel
@@ -55,11 +56,12 @@ ALL_METHODS = (
     "xgboost_log",
 )
 WIDTHS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-# A configuration measured at fewer points is answered by transfer, moved by its measurements
-# (ala predict): on LLM-Inference-Bench's accelerator-out folds, its own model against
-# transfer with 1 shot: 94 against 12.6 % median APE; 3 shots: 6.3 against 6.3 % (p90 47
-# against 28 %); 5 shots: 3.4 against 5.0 %.
-FEW_SHOT_POINTS = 5
+# A configuration measured at fewer points than a transfer sibling needs is answered by
+# transfer, moved by its measurements (ala predict): on LLM-Inference-Bench, its own model
+# against transfer, median APE (p90), leave one accelerator out with 1 / 3 / 5 shots: 94 (1548)
+# against 12.6 (48), 6.3 (47) against 4.8 (24), 3.4 (28) against 3.6 (21) %; leave one model
+# out: 91 (1023) against 6.5 (34), 7.8 (58) against 2.6 (18), 3.9 (28) against 2.1 (15) %.
+FEW_SHOT_POINTS = MIN_POINTS
 
 
 # ------------------------------------------------------------------------- evaluation

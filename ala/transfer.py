@@ -90,6 +90,8 @@ PEER_PRIOR = 1.0
 SHOT_SLOPE_PRIOR = 1.0  # ridge penalty on the shots' slopes in log (bb, ii, oo)
 # the log residual scale at which a sibling's misfit to the shots' shape counts against it
 SHOT_FIT_SCALE = 0.15
+# a configuration measured at fewer points is a few-shot target, not a sibling
+MIN_POINTS = 6
 SHOT_DRAWS = 3  # random draws of the shots per configuration when calibrating their narrowing
 
 
@@ -155,7 +157,7 @@ class TransferModel:
         self,
         config_columns: Sequence[str] | None = None,
         specs: Catalogue | None = None,
-        min_points: int = 6,
+        min_points: int = MIN_POINTS,
     ) -> None:
         self.config_columns = None if config_columns is None else tuple(config_columns)
         self.specs = specs

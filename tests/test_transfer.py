@@ -50,6 +50,31 @@ def held(frame: pd.DataFrame, acc: str, model: str, count: str = "1") -> np.ndar
     ).to_numpy()
 
 
+def point_configs(model: TransferModel) -> np.ndarray:
+    """The configuration index of each of ``model``'s measured points, in order."""
+    sizes = [len(m.points) for m in model.measured_]
+    return np.repeat(np.arange(len(sizes)), sizes)
+
+
+def accelerator_fold_errors(
+    config: np.ndarray, value: np.ndarray, log_error: np.ndarray
+) -> pd.DataFrame:
+    """Hand-made held-out errors of the accelerator folds, one per point, as
+    ``TransferSettings.errors`` holds them (``value``: each point's held-out value)."""
+    return pd.DataFrame(
+        {
+            "attribute": "acc",
+            "value": value,
+            "group": "vLLM",
+            "point": np.arange(len(config)),
+            "config": config,
+            "log_error": log_error,
+            "abs_log_error": np.abs(log_error),
+            "differing": 1,
+        }
+    )
+
+
 @pytest.fixture(scope="module")
 def data() -> pd.DataFrame:
     return physical_data()
@@ -402,24 +427,12 @@ def test_the_narrowing_shots_bring_is_learned_from_held_out_errors():
     from dataclasses import replace
 
     model = TransferModel().fit(physical_data(np.random.default_rng(0), noise=0.1))
-    sizes = [len(m.points) for m in model.measured_]
-    config = np.repeat(np.arange(len(sizes)), sizes)
+    config = point_configs(model)
     rng = np.random.default_rng(1)
-    offsets = rng.normal(0, 0.3, len(sizes))[config] + rng.normal(0, 0.01, len(config))
+    offsets = rng.normal(0, 0.3, config.max() + 1)[config] + rng.normal(0, 0.01, len(config))
     scattered = rng.normal(0, 0.3, len(config))
     for log_error, low, high in ((offsets, 0.0, 0.3), (scattered, 0.85, 1.5)):
-        errors = pd.DataFrame(
-            {
-                "attribute": "acc",
-                "value": config,
-                "group": "vLLM",
-                "point": np.arange(len(config)),
-                "config": config,
-                "log_error": log_error,
-                "abs_log_error": np.abs(log_error),
-                "differing": 1,
-            }
-        )
+        errors = accelerator_fold_errors(config, config, log_error)
         model.settings_ = replace(model.settings_, errors=errors)
         zero_shot = model.half_width(["acc"], 0.9)
         assert low * zero_shot < model.half_width(["acc"], 0.9, shots=3) < high * zero_shot
@@ -432,21 +445,9 @@ def test_the_shot_interval_is_simulated_with_the_peers_shots_too():
     from dataclasses import replace
 
     model = TransferModel().fit(physical_data())
-    sizes = [len(m.points) for m in model.measured_]
-    config = np.repeat(np.arange(len(sizes)), sizes)
+    config = point_configs(model)
     log_error = 0.5 + np.random.default_rng(2).normal(0, 0.002, len(config))
-    errors = pd.DataFrame(
-        {
-            "attribute": "acc",
-            "value": config // 5,
-            "group": "vLLM",
-            "point": np.arange(len(config)),
-            "config": config,
-            "log_error": log_error,
-            "abs_log_error": np.abs(log_error),
-            "differing": 1,
-        }
-    )
+    errors = accelerator_fold_errors(config, config // 5, log_error)
     model.settings_ = replace(model.settings_, errors=errors)
     assert model.half_width(["acc"], 0.9, shots=1) < 0.04
 

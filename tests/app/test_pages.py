@@ -127,16 +127,22 @@ def test_whatif_change_updates_the_prediction(app):
     assert any("learned curve" in m.value for m in at.markdown)
 
 
-def test_whatif_that_cannot_fit_in_memory_says_so(app):
-    """ii=3000, oo=300, bb=200 of Llama-2-7B on one H100 needs ~360 GB: marked infeasible."""
+def predict_for(app, model: str):
+    """The Predict page for ``model`` on one H100 with vLLM."""
     at = app.switch_page("pages/predict.py").run()
     for column, value in (
         ("acc", "Nvidia H100 GPU"),
         ("acc_count", "1"),
         ("back", "vLLM"),
-        ("model", "meta-llama/Llama-2-7b-hf"),
+        ("model", model),
     ):
         at.selectbox(key=f"predict-{column}").set_value(value).run()
+    return at
+
+
+def test_whatif_that_cannot_fit_in_memory_says_so(app):
+    """ii=3000, oo=300, bb=200 of Llama-2-7B on one H100 needs ~360 GB: marked infeasible."""
+    at = predict_for(app, "meta-llama/Llama-2-7b-hf")
     at.number_input(key="ctx-ii").set_value(3000)
     at.number_input(key="ctx-oo").set_value(300)
     at.number_input(key="ctx-bb").set_value(200).run()
@@ -148,14 +154,7 @@ def test_whatif_that_cannot_fit_in_memory_says_so(app):
 def test_whatif_for_a_configuration_measured_once_points_to_transfer(app):
     """Aquila-7B on one H100 was measured at one point in the sample: the page warns that
     its own curves are barely identified, and says where a better answer is."""
-    at = app.switch_page("pages/predict.py").run()
-    for column, value in (
-        ("acc", "Nvidia H100 GPU"),
-        ("acc_count", "1"),
-        ("back", "vLLM"),
-        ("model", "BAAI/Aquila-7B"),
-    ):
-        at.selectbox(key=f"predict-{column}").set_value(value).run()
+    at = predict_for(app, "BAAI/Aquila-7B")
     no_errors(at)
     assert any("only 1 measured point" in text(w) for w in at.warning)
 

@@ -36,12 +36,12 @@ answer moves toward them: by their shrunk mean log ratio ``sum(log(shot / transf
 0.2)``, tilted along log batch size and lengths by a ridge fit when there are two or more
 (:func:`shot_shift`); ``shift`` reports how far on average. With two shots or more, the
 siblings are first reweighed by how well each one's rescaled curve follows the shots' shape
-(:func:`fit_to_shots`). The "no correction" the shots
-are shrunk toward is the shared ratio of its *peers*' shots where there are any (the other
-few-shot configurations of its framework with its values of the unseen attributes:
-:meth:`TransferModel._peer_level`). The interval narrows by as much as the same correction
-narrowed the held-out errors of the attribute folds, simulated with that many shots of each
-held-out configuration and its peers (:meth:`TransferModel.shot_quantiles`).
+(:func:`fit_to_shots`). The "no correction" the shots are shrunk toward is the shared ratio
+of its *peers*' shots where there are any (the other few-shot configurations of its framework
+with its values of the unseen attributes: :meth:`TransferModel._peer_level`). The interval
+narrows by as much as the same correction narrowed the held-out errors of the attribute
+folds, simulated with that many shots of each held-out configuration and its peers
+(:meth:`TransferModel.shot_quantiles`).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ with exact values. Each builder returns a ``plotly.graph_objects.Figure`` and do
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ from ala.curves import saturation
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 THPT = "Throughput (tokens/s)"
 BATCH = "Batch size (concurrent requests)"
+GAUGE_TITLE_WIDTH = 24  # characters a gauge's title line holds in a one-third column
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
@@ -320,7 +322,8 @@ def proximity_gauge(proximity: float, title: str = "Proximity to benchmarks") ->
             mode="gauge+number",
             value=float(proximity),
             number={"valueformat": ".2f"},
-            title={"text": title},
+            # the gauge sits in a narrow column: a long title wraps instead of being clipped
+            title={"text": "<br>".join(textwrap.wrap(title, GAUGE_TITLE_WIDTH))},
             gauge={
                 "axis": {"range": [0, 1]},
                 "bar": {"color": PALETTE[0]},
@@ -332,7 +335,10 @@ def proximity_gauge(proximity: float, title: str = "Proximity to benchmarks") ->
             },
         )
     )
-    fig.update_layout(height=260, margin={"l": 30, "r": 30, "t": 50, "b": 10})
+    lines = len(textwrap.wrap(title, GAUGE_TITLE_WIDTH))
+    fig.update_layout(
+        height=240 + 20 * lines, margin={"l": 30, "r": 30, "t": 30 + 20 * lines, "b": 10}
+    )
     return fig
 
 

@@ -40,6 +40,9 @@ def test_gauge_and_anneal_and_scheduling_figures():
     gauge = plots.proximity_gauge(0.7)
     assert gauge.data[0].value == 0.7
     assert gauge.data[0].gauge.axis.range == (0, 1)
+    # a title wider than the narrow column the gauge sits in is wrapped, not clipped
+    long = plots.proximity_gauge(0.5, "Proximity in configuration space").data[0].title.text
+    assert long == "Proximity in<br>configuration space"
     trace = pd.DataFrame(
         {
             "iteration": [0, 1],

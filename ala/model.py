@@ -353,11 +353,6 @@ class ThroughputModel:
         index = self.config_index_
         return np.array([counts[index[k]] if k in index else 0 for k in keys], np.intp)
 
-    def knows(self, frame: pd.DataFrame) -> npt.NDArray[np.bool_]:
-        """Per row of a canonical frame, whether its configuration was benchmarked."""
-        keys = config_keys(frame, self.config_columns_)
-        return np.array([k in self.config_index_ for k in keys], bool)
-
     def config_values(self, config: int) -> dict[str, str]:
         """The ``{column: value}`` of configuration id ``config``."""
         return config_dict(self.configs_[config], self.config_columns_)

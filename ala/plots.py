@@ -317,13 +317,14 @@ def prediction_figure(
 
 def proximity_gauge(proximity: float, title: str = "Proximity to benchmarks") -> go.Figure:
     """A 0-1 gauge: red below 0.5 (far from anything benchmarked), green above 0.8."""
+    # the gauge sits in a narrow column: a long title wraps instead of being clipped
+    lines = textwrap.wrap(title, GAUGE_TITLE_WIDTH)
     fig = go.Figure(
         go.Indicator(
             mode="gauge+number",
             value=float(proximity),
             number={"valueformat": ".2f"},
-            # the gauge sits in a narrow column: a long title wraps instead of being clipped
-            title={"text": "<br>".join(textwrap.wrap(title, GAUGE_TITLE_WIDTH))},
+            title={"text": "<br>".join(lines)},
             gauge={
                 "axis": {"range": [0, 1]},
                 "bar": {"color": PALETTE[0]},
@@ -335,9 +336,8 @@ def proximity_gauge(proximity: float, title: str = "Proximity to benchmarks") ->
             },
         )
     )
-    lines = len(textwrap.wrap(title, GAUGE_TITLE_WIDTH))
     fig.update_layout(
-        height=240 + 20 * lines, margin={"l": 30, "r": 30, "t": 30 + 20 * lines, "b": 10}
+        height=240 + 20 * len(lines), margin={"l": 30, "r": 30, "t": 30 + 20 * len(lines), "b": 10}
     )
     return fig
 

@@ -56,12 +56,6 @@ ALL_METHODS = (
     "xgboost_log",
 )
 WIDTHS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-# A configuration measured at fewer points than a transfer sibling needs is answered by
-# transfer, moved by its measurements (ala predict): on LLM-Inference-Bench, its own model
-# against transfer, median APE (p90), leave one accelerator out with 1 / 3 / 5 shots: 94 (1548)
-# against 12.6 (48), 6.3 (47) against 4.8 (24), 3.4 (28) against 3.6 (21) %; leave one model
-# out: 91 (1023) against 6.5 (34), 7.8 (58) against 2.6 (18), 3.9 (28) against 2.1 (15) %.
-FEW_SHOT_POINTS = MIN_POINTS
 
 
 # ------------------------------------------------------------------------- evaluation
@@ -387,7 +381,7 @@ def predict_file(
     A configuration that was never benchmarked is transferred from its measured siblings
     through the spec catalogue (``source`` ``transfer``; ``unseen`` names the attributes in
     which it differs from the nearest sibling, ``siblings`` the ones it leans on); so is one
-    measured at fewer than :data:`FEW_SHOT_POINTS` points, moved by those measurements (its
+    measured at fewer than :data:`~ala.transfer.MIN_POINTS` points, moved by those measurements (its
     ``note`` says how far; latency metrics still come from its own model). Every row
     gets the memory check: ``memory_need_gb`` (weights + KV cache), ``fits_memory``.
 
@@ -411,8 +405,8 @@ def predict_file(
     raw, canonical = load_queries(
         queries, model.config_columns_, model.column_map_, constants=constants
     )
-    known = model.knows(canonical)
-    few = known & (model.point_counts(canonical) < FEW_SHOT_POINTS)
+    counts = model.point_counts(canonical)
+    known, few = counts > 0, (counts > 0) & (counts < MIN_POINTS)
     parts = []
     if (known & ~few).any():
         parts.append(model.predict(canonical[known & ~few], interval=interval))
@@ -431,10 +425,7 @@ def predict_file(
     memory = memory_check(canonical, specs)
     pred["memory_need_gb"] = memory["memory_need_gb"].to_numpy()
     pred["fits_memory"] = memory["fits_memory"].to_numpy()
-    pred["note"] = [
-        "; ".join(n for n in (str(a or ""), b) if n)
-        for a, b in zip(pred["note"], memory["memory_note"], strict=True)
-    ]
+    pred["note"] = [_joined(a, b) for a, b in zip(pred["note"], memory["memory_note"], strict=True)]
     out = raw.copy()
     extra = ["thpt_pred", "source"]
     if interval is not None:
@@ -467,12 +458,17 @@ def predict_file(
     return out
 
 
+def _joined(note: object, more: str) -> str:
+    """A row's note with ``more`` after it (either may be empty)."""
+    return "; ".join(n for n in (str(note or ""), more) if n)
+
+
 def few_points_note(model: ThroughputModel, config: ConfigKey) -> str:
-    """For a configuration measured at fewer than :data:`FEW_SHOT_POINTS` points, what a
+    """For a configuration measured at fewer than :data:`~ala.transfer.MIN_POINTS` points, what a
     user should know about its own curves' answer (empty otherwise)."""
     query = pd.DataFrame([dict(zip(model.config_columns_, config, strict=True))])
     count = int(model.point_counts(query)[0])
-    if not 0 < count < FEW_SHOT_POINTS:
+    if not 0 < count < MIN_POINTS:
         return ""
     return (
         f"This configuration has only {count} measured point{'s' * (count > 1)}: its own curves "
@@ -487,7 +483,7 @@ def _few_shot_predict(
     interval: float | None,
     specs: Catalogue | None,
 ) -> pd.DataFrame:
-    """Rows of configurations measured at fewer than :data:`FEW_SHOT_POINTS` points:
+    """Rows of configurations measured at fewer than :data:`~ala.transfer.MIN_POINTS` points:
     transferred from their siblings and moved by those measurements (their own curves are
     barely identified by so few), with the latency metrics of their own model; their own
     model's answer, with a note, where they cannot be transferred."""
@@ -496,8 +492,7 @@ def _few_shot_predict(
         moved = transfer_predict(model, queries, interval, specs)
     except AlaError as error:
         own["note"] = [
-            "; ".join(n for n in (str(a or ""), f"few measurements and no transfer: {error}") if n)
-            for a in own["note"]
+            _joined(a, f"few measurements and no transfer: {error}") for a in own["note"]
         ]
         return own
     for column in (c for c in own.columns if c not in moved and not c.startswith("thpt")):
